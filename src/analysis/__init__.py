@@ -1,0 +1,32 @@
+"""Customer analytics research package.
+
+Module map (data flows one way, left to right)::
+
+    data/raw, user files ─> data ─> summaries ─> grading / churn / clv / value ─> notebooks ─> reports
+                             └─ synthetic (seeded B2B data with planted effects)
+
+- :mod:`analysis.errors`    the package's exceptions (``DataError``, ``ParameterError``)
+- :mod:`analysis.data`      shipped datasets, the data contract, validated readers, profile
+- :mod:`analysis.synthetic` seeded synthetic B2B customer base with documented planted effects
+- :mod:`analysis.summaries` per-customer and per-period tables on DuckDB (the only code that
+  aggregates raw transactions)
+- :mod:`analysis.cli`       the ``analysis`` command
+"""
+
+import logging
+
+from analysis.data import load_dataset, read_customers, read_events, read_transactions
+from analysis.errors import AnalysisError, DataError, ParameterError
+
+__all__ = [
+    "AnalysisError",
+    "DataError",
+    "ParameterError",
+    "load_dataset",
+    "read_customers",
+    "read_events",
+    "read_transactions",
+]
+__version__ = "0.1.0"
+
+logging.getLogger("analysis").addHandler(logging.NullHandler())
