@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from analysis.data import load_dataset  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cdnow():
+    return load_dataset("cdnow")
+
+
+@pytest.fixture(scope="session")
+def telco():
+    return load_dataset("telco")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
