@@ -142,7 +142,9 @@ _EVENT_DATE = {
 }
 
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+# A UTC offset after a clock time: "...T10:00Z", "... 10:00:00+01:00".
+_TZ_SUFFIX = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+_NA_SPELLINGS = {"nan", "na", "n/a", "null", "none", "nat", "#n/a"}
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -647,12 +649,19 @@ def _as_timestamp(value: Any, parameter: str) -> pd.Timestamp:
     return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
-def _blank(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Strip text and return it with a mask of missing (null or empty) entries."""
+def _blank(values: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray]:
+    """Strip text and return it with a mask of missing entries.
+
+    Missing: null, empty or blank; for numbers, dates and flags also the usual
+    spellings of "not available" (``NaN``, ``NA``, ``N/A``, ``null``...). Ids
+    and text are never guessed to be missing from their spelling.
+    """
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values, values.isna().to_numpy()
     text = values.astype("str").str.strip()
     missing = values.isna().to_numpy() | (text == "").to_numpy()
+    if kind not in ("id", "text"):
+        missing |= text.str.lower().isin(_NA_SPELLINGS).to_numpy()
     return text, missing
 
 
@@ -666,7 +675,7 @@ def _parse_column(
     timezone: str | None,
     **context: Any,
 ) -> pd.Series:
-    text, missing = _blank(values)
+    text, missing = _blank(values, spec.kind)
     index = pd.RangeIndex(len(values))
 
     def fail(problem: str, mask: np.ndarray, hint: str | None = None) -> DataError:
@@ -729,7 +738,8 @@ def _parse_dates(
             stamps = stamps.dt.tz_convert(timezone or stamps.dt.tz).dt.tz_localize(None)
         return stamps.to_numpy(dtype="datetime64[ns]")
     text = text.where(~missing, None)
-    aware = text.str.contains(_TZ_SUFFIX, na=False).to_numpy() & (date_format is None)
+    offsets = text.str.extract(_TZ_SUFFIX, expand=False)
+    aware = offsets.notna().to_numpy() & (date_format is None)
     if aware.any():
         naive = ~aware & ~missing
         if naive.any():
@@ -739,7 +749,7 @@ def _parse_dates(
                 smaller,
                 "Give every timestamp the same form",
             )
-        offsets = text[aware].str.extract(f"({_TZ_SUFFIX.pattern})", expand=False)
+        offsets = offsets[aware]
         distinct = offsets.unique()
         if len(distinct) > 1 and timezone is None:
             first = offsets != offsets.iloc[0]
