@@ -5,7 +5,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from analysis.data import load_dataset  # noqa: E402
+from analysis.data import load_dataset
 
 
 @pytest.fixture(scope="session")

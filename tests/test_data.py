@@ -63,7 +63,7 @@ def test_a_modified_shipped_file_is_refused(tmp_path):
 
 
 def test_unknown_dataset_is_a_parameter_error():
-    with pytest.raises(ParameterError, match="'name' = 'cdnowx'.*'cdnow'"):
+    with pytest.raises(ParameterError, match=r"'name' = 'cdnowx'.*'cdnow'"):
         load_dataset("cdnowx")
 
 
@@ -104,7 +104,12 @@ def test_column_mapping_spares_renaming(tmp_path):
             path,
             delimiter=";",
             date_format="%d.%m.%Y",
-            columns={"customer_id": "Kunde", "date": "Datum", "amount": "Umsatz", "margin": "Marge"},
+            columns={
+                "customer_id": "Kunde",
+                "date": "Datum",
+                "amount": "Umsatz",
+                "margin": "Marge",
+            },
         )
     path = write(tmp_path, "Kunde;Datum;Umsatz;Marge\n007;05.01.2024;10.5;2\n")
     t = read_transactions(
@@ -200,7 +205,9 @@ def test_mapped_column_missing_names_both_names(tmp_path):
 
 def test_dates_after_the_analysis_date_are_refused(tmp_path):
     path = write(tmp_path, GOOD + "A3,2099-01-01,5\n")
-    with pytest.raises(DataError, match=r"dates after the analysis date 2024-06-30 in 1 row.*line 5"):
+    with pytest.raises(
+        DataError, match=r"dates after the analysis date 2024-06-30 in 1 row.*line 5"
+    ):
         read_transactions(path, as_of="2024-06-30")
     assert len(read_transactions(path, as_of="2099-01-01")) == 4  # the as_of day itself counts
 
@@ -211,19 +218,24 @@ def test_single_time_zone_keeps_local_wall_time_and_timezone_option_converts(tmp
         "customer_id,date,amount\nA,2024-01-01T23:30:00+01:00,1\nB,2024-01-02T08:00:00+02:00,2\n",
     )
     t = read_transactions(path, timezone="UTC")
-    assert t["date"].tolist() == [pd.Timestamp("2024-01-01 22:30"), pd.Timestamp("2024-01-02 06:00")]
+    assert t["date"].tolist() == [
+        pd.Timestamp("2024-01-01 22:30"),
+        pd.Timestamp("2024-01-02 06:00"),
+    ]
     one_zone = write(tmp_path, "customer_id,date,amount\nA,2024-01-01T23:30:00+01:00,1\n", "b.csv")
     assert read_transactions(one_zone)["date"].tolist() == [pd.Timestamp("2024-01-01 23:30")]
 
 
 def test_whitespace_around_ids_is_stripped_and_leading_zeros_kept(tmp_path):
-    t = read_transactions(write(tmp_path, "customer_id,date,amount\n  007 ,2024-01-01,1\n007,2024-01-02,2\n"))
+    t = read_transactions(
+        write(tmp_path, "customer_id,date,amount\n  007 ,2024-01-01,1\n007,2024-01-02,2\n")
+    )
     assert t["customer_id"].tolist() == ["007", "007"]
 
 
 def test_utf8_byte_order_mark_is_skipped(tmp_path):
     t = read_transactions(write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode()))
-    assert list(t.columns)[0] == "customer_id" and len(t) == 3
+    assert t.columns[0] == "customer_id" and len(t) == 3
 
 
 def test_gb18030_file_needs_its_encoding(tmp_path):
@@ -239,7 +251,9 @@ def test_returns_policy(tmp_path):
     path = write(tmp_path, GOOD + "A1,2024-02-03,-7.25\n")
     assert len(read_transactions(path)) == 4
     assert (read_transactions(path, returns="drop")["amount"] > 0).all()
-    with pytest.raises(DataError, match=r"negative amounts.* in 1 row of 4; first: line 5: '-7\.25'"):
+    with pytest.raises(
+        DataError, match=r"negative amounts.* in 1 row of 4; first: line 5: '-7\.25'"
+    ):
         read_transactions(path, returns="error")
 
 
@@ -265,10 +279,16 @@ def test_bad_options_are_parameter_errors(tmp_path):
 
 def test_parquet_and_dataframe_sources_are_validated_alike(tmp_path):
     frame = pd.DataFrame(
-        {"customer_id": ["A", "B", None], "date": pd.to_datetime(["2024-01-01"] * 3), "amount": [1.0, 2.0, 3.0]}
+        {
+            "customer_id": ["A", "B", None],
+            "date": pd.to_datetime(["2024-01-01"] * 3),
+            "amount": [1.0, 2.0, 3.0],
+        }
     )
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(DataError, match=r"t\.parquet, column 'customer_id': missing customer ids.* row 3"):
+    with pytest.raises(
+        DataError, match=r"t\.parquet, column 'customer_id': missing customer ids.* row 3"
+    ):
         read_transactions(tmp_path / "t.parquet")
     with pytest.raises(DataError, match=r"<DataFrame>, column 'customer_id'.* index 2"):
         read_transactions(frame)
@@ -279,9 +299,13 @@ def test_parquet_and_dataframe_sources_are_validated_alike(tmp_path):
 
 
 def test_non_numeric_dtype_in_parquet_is_reported(tmp_path):
-    frame = pd.DataFrame({"customer_id": ["A", "B"], "date": ["2024-01-01", "2024-01-02"], "amount": ["1", "x"]})
+    frame = pd.DataFrame(
+        {"customer_id": ["A", "B"], "date": ["2024-01-01", "2024-01-02"], "amount": ["1", "x"]}
+    )
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(DataError, match=r"column 'amount': non-numeric values in 1 row of 2; first: row 2: 'x'"):
+    with pytest.raises(
+        DataError, match=r"column 'amount': non-numeric values in 1 row of 2; first: row 2: 'x'"
+    ):
         read_transactions(tmp_path / "t.parquet")
 
 
@@ -313,7 +337,11 @@ def test_contract_tables_have_customer_id_first_and_required_columns():
     for table, specs in CONTRACT.items():
         assert specs[0].name == "customer_id", table
         assert specs[0].required
-    assert [s.name for s in CONTRACT["transactions"] if s.required] == ["customer_id", "date", "amount"]
+    assert [s.name for s in CONTRACT["transactions"] if s.required] == [
+        "customer_id",
+        "date",
+        "amount",
+    ]
 
 
 def test_data_readme_lists_every_contract_column_and_checksum():
@@ -332,7 +360,9 @@ def test_big_file_reads_fast_enough_to_be_practical(tmp_path):
     frame = pd.DataFrame(
         {
             "customer_id": rng.integers(0, 10_000, n).astype(str),
-            "date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")).strftime("%Y-%m-%d"),
+            "date": (
+                pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+            ).strftime("%Y-%m-%d"),
             "amount": np.round(rng.lognormal(3, 1, n), 2),
         }
     )

@@ -203,7 +203,9 @@ def test_dense_periods_fill_gaps_and_agree_with_sparse(t):
 
 def frame(rows, margin=False):
     t = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
-    t = t.assign(date=pd.to_datetime(t["date"], format="ISO8601"), customer_id=t["customer_id"].astype("str"))
+    t = t.assign(
+        date=pd.to_datetime(t["date"], format="ISO8601"), customer_id=t["customer_id"].astype("str")
+    )
     return t
 
 
@@ -280,9 +282,7 @@ def test_parquet_file_in_place_matches_dataframe(tmp_path):
     folder.mkdir()
     t.iloc[:2].to_parquet(folder / "p1.parquet")
     t.iloc[2:].to_parquet(folder / "p2.parquet")
-    pd.testing.assert_frame_equal(
-        period_table(folder, dense=True), period_table(t, dense=True)
-    )
+    pd.testing.assert_frame_equal(period_table(folder, dense=True), period_table(t, dense=True))
 
 
 def test_file_with_bad_amounts_is_refused_in_sql(tmp_path):

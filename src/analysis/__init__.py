@@ -2,7 +2,7 @@
 
 Module map (data flows one way, left to right)::
 
-    data/raw, user files ─> data ─> summaries ─> grading / churn / clv / value ─> notebooks ─> reports
+    data/raw, user files ─> data ─> summaries ─> grading/churn/clv/value ─> notebooks ─> reports
                              └─ synthetic (seeded B2B data with planted effects)
 
 - :mod:`analysis.errors`    the package's exceptions (``DataError``, ``ParameterError``)

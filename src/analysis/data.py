@@ -49,7 +49,8 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -351,9 +352,7 @@ def read_table(
     if isinstance(source, pd.DataFrame):
         raw, file, rows, row_label = source, "<DataFrame>", np.asarray(source.index), "index"
     else:
-        raw, file, rows, row_label = _read_raw(
-            Path(source), encoding=encoding, delimiter=delimiter
-        )
+        raw, file, rows, row_label = _read_raw(Path(source), encoding=encoding, delimiter=delimiter)
     return _validate(
         raw,
         table,
@@ -406,7 +405,9 @@ def _read_raw(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFram
     return _read_csv_text(path, encoding=encoding, delimiter=delimiter)
 
 
-def _read_csv_text(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str, Any, str]:
+def _read_csv_text(
+    path: Path, *, encoding: str, delimiter: str
+) -> tuple[pd.DataFrame, str, Any, str]:
     file = str(path)
     header = _read_header(path, encoding=encoding, delimiter=delimiter)
     if not header or all(not name.strip() for name in header):
@@ -546,16 +547,19 @@ def _validate(
         if values.ndim != 1:
             raise DataError("column name appears more than once", file=file, column=name)
         out[spec.name] = _parse_column(
-            values, spec, column=name, rows=rows, date_format=date_format, timezone=timezone,
+            values,
+            spec,
+            column=name,
+            rows=rows,
+            date_format=date_format,
+            timezone=timezone,
             **context,
         )
     result = pd.DataFrame(out)
     if table == "customers":
         used = {mapping[s.name] for s in specs}
         extra = [c for c in raw.columns if c not in used]
-        result = pd.concat(
-            [result, raw[extra].astype("str").set_axis(result.index)], axis=1
-        )
+        result = pd.concat([result, raw[extra].astype("str").set_axis(result.index)], axis=1)
     result = result.reset_index(drop=True)
     rows = rows.copy()
 
@@ -610,7 +614,11 @@ def _validate(
 
 
 def _missing_columns_error(
-    raw: pd.DataFrame, missing: list[ColumnSpec], mapping: Mapping[str, str], *, file: str,
+    raw: pd.DataFrame,
+    missing: list[ColumnSpec],
+    mapping: Mapping[str, str],
+    *,
+    file: str,
     delimiter_hint: bool,
 ) -> DataError:
     names = ", ".join(
@@ -783,7 +791,7 @@ def _parse_dates(
 
 def _fixed_offset(suffix: str) -> dt_timezone:
     if suffix == "Z":
-        return dt_timezone.utc
+        return UTC
     sign = -1 if suffix[0] == "-" else 1
     digits = suffix[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)

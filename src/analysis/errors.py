@@ -131,10 +131,10 @@ def check_option(parameter: str, value: Any, options: Iterable[Any]) -> Any:
     --------
     >>> check_option("time_unit", "weeks", ["days", "weeks"])
     'weeks'
-    >>> check_option("time_unit", "months", ["days", "weeks"])
+    >>> check_option("unit", "months", ["days", "weeks"])
     Traceback (most recent call last):
     ...
-    analysis.errors.ParameterError: parameter 'time_unit' = 'months': expected one of 'days', 'weeks'
+    analysis.errors.ParameterError: parameter 'unit' = 'months': expected one of 'days', 'weeks'
     """
     options = list(options)
     if value not in options:

@@ -48,7 +48,9 @@ _MONEY = "DECIMAL(18, 4)"
 
 
 @contextmanager
-def _connect(source: Source, memory_limit: str | None) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
+def _connect(
+    source: Source, memory_limit: str | None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
     """Open a private DuckDB connection with a view ``src`` over the transactions.
 
     Yields the connection and whether the source has a ``margin`` column.
@@ -120,9 +122,17 @@ def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
             {margin} AS margin FROM {scan}"""
     )
     checks = {
-        "customer_id": ("missing customer ids", "customer_id IS NULL OR customer_id = ''", "raw_id"),
+        "customer_id": (
+            "missing customer ids",
+            "customer_id IS NULL OR customer_id = ''",
+            "raw_id",
+        ),
         "date": ("unparseable or missing dates", "ts IS NULL", "raw_date"),
-        "amount": ("non-numeric, missing or infinite amounts", "value IS NULL OR NOT isfinite(value)", "raw_amount"),
+        "amount": (
+            "non-numeric, missing or infinite amounts",
+            "value IS NULL OR NOT isfinite(value)",
+            "raw_amount",
+        ),
     }
     counts = con.execute(
         "SELECT count(*), "
@@ -392,9 +402,7 @@ def period_table(
     low = _as_timestamp(start, "start").date() if start is not None else None
     high = _as_timestamp(end, "end").date() if end is not None else None
     where = " AND ".join(
-        cond
-        for cond, bound in (("day >= $low", low), ("day <= $high", high))
-        if bound is not None
+        cond for cond, bound in (("day >= $low", low), ("day <= $high", high)) if bound is not None
     )
     params = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
     sparse = f"""

@@ -1,0 +1,216 @@
+"""The ``analysis`` command (also ``python -m analysis``): argument parsing only.
+
+Exit status: 0 success, 1 a data problem, 2 a bad parameter or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis import __version__
+from analysis.data import (
+    DATASETS,
+    dataset_path,
+    load_dataset,
+    profile_transactions,
+    read_transactions,
+)
+from analysis.errors import DataError, ParameterError
+from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.summaries import calibration_holdout, customer_summary, period_table
+
+log = logging.getLogger("analysis")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    try:
+        return args.handler(args)
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument("--version", action="version", version=f"analysis {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the main job: all studies on the shipped data")
+    run.add_argument("--as-of", default="1998-06-30", help="analysis date (default: CDNOW's end)")
+    run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration")
+    run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
+    run.set_defaults(handler=_run)
+
+    profile = commands.add_parser("profile", help="data profile of a dataset or file")
+    _add_source(profile)
+    profile.set_defaults(handler=_profile)
+
+    summarize = commands.add_parser("summarize", help="customer summary of a dataset or file")
+    _add_source(summarize)
+    summarize.add_argument("--as-of", required=True, help="analysis date")
+    summarize.add_argument("--time-unit", default="days", choices=["days", "weeks"])
+    summarize.add_argument("--trailing-days", type=int, default=365)
+    summarize.add_argument("--out", required=True, help="output .csv or .parquet (not overwritten)")
+    summarize.set_defaults(handler=_summarize)
+    return parser
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help=f"a shipped dataset ({', '.join(DATASETS)}) or a file")
+    parser.add_argument(
+        "-c",
+        "--column",
+        action="append",
+        default=[],
+        metavar="NAME=YOURS",
+        help="map a contract column to your column name (repeatable)",
+    )
+    parser.add_argument("--date-format", default=None, help="strptime format of dates")
+    parser.add_argument("--delimiter", default=",", help="CSV delimiter")
+    parser.add_argument("--encoding", default="utf-8", help="CSV text encoding")
+
+
+def _transactions(args: argparse.Namespace) -> pd.DataFrame:
+    if args.source == "cdnow":
+        return load_dataset("cdnow")
+    if args.source in DATASETS:
+        raise ParameterError("source", args.source, "a transactions dataset ('cdnow') or a file")
+    mapping = {}
+    for item in args.column:
+        name, sep, theirs = item.partition("=")
+        if not sep:
+            raise ParameterError("--column", item, "NAME=YOURS, e.g. customer_id=Kunde")
+        mapping[name.strip()] = theirs.strip()
+    return read_transactions(
+        args.source,
+        columns=mapping,
+        date_format=args.date_format,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+    )
+
+
+def _profile(args: argparse.Namespace) -> int:
+    print(profile_transactions(_transactions(args)).to_string(index=False))
+    return 0
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists():
+        raise ParameterError(
+            "--out", str(out), "a path that does not exist yet (never overwritten)"
+        )
+    if out.suffix not in (".csv", ".parquet"):
+        raise ParameterError("--out", str(out), "a .csv or .parquet file name")
+    summary = customer_summary(
+        _transactions(args), args.as_of, time_unit=args.time_unit, trailing_days=args.trailing_days
+    )
+    staging = out.with_name(f".partial-{out.name}")  # same suffix, so the same format
+    write_table(staging, summary)
+    staging.rename(out)
+    print(f"{len(summary):,} customers -> {out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the main job (until the study notebooks exist: data profiles and summaries)."""
+    started = time.time()
+    cdnow = load_dataset("cdnow")
+    telco = load_dataset("telco")
+    profile = profile_transactions(cdnow)
+    summary = customer_summary(cdnow, args.as_of, time_unit="weeks")
+    holdout = calibration_holdout(cdnow, args.calibration_end, args.as_of, time_unit="weeks")
+    periods = period_table(cdnow, freq="month", end=args.as_of, dense=True)
+    metrics = {
+        "cdnow": {
+            "customers": len(summary),
+            "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
+            "mean_frequency": round(float(summary["frequency"].mean()), 6),
+            "total_value": round(float(summary["total_value"].sum()), 2),
+            "holdout_customers_active_share": round(
+                float((holdout["frequency_holdout"] > 0).mean()), 6
+            ),
+            "customer_months": len(periods),
+        },
+        "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
+    }
+    name = args.name or f"main-{pd.Timestamp(args.as_of).date()}"
+    with atomic_run_folder(args.reports, name) as run:
+        write_table(run.staging / "cdnow_profile.csv", profile)
+        write_table(run.staging / "cdnow_customer_summary.parquet", summary)
+        write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
+        write_table(run.staging / "cdnow_customer_months.parquet", periods)
+        write_json(run.staging / "metrics.json", metrics)
+        write_json(run.staging / "manifest.json", _manifest(vars(args), started))
+    print("CDNOW data profile")
+    print(profile.to_string(index=False))
+    print(f"\nTelco: {len(telco):,} subscribers, churn rate {telco['churned'].mean():.1%}")
+    print(f"\nCustomer summaries of {len(summary):,} customers written to {run.final}")
+    return 0
+
+
+def _manifest(parameters: dict[str, Any], started: float) -> dict[str, Any]:
+    import duckdb
+    import numpy as np
+
+    inputs = {
+        name: {"file": spec.file, "sha256": spec.sha256, "rows": spec.rows, "verified": True}
+        for name, spec in DATASETS.items()
+        if dataset_path(name)
+    }
+    return {
+        "package_version": __version__,
+        "git": _git_state(),
+        "python": platform.python_version(),
+        "libraries": {
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "duckdb": duckdb.__version__,
+        },
+        "parameters": {k: v for k, v in parameters.items() if k != "handler"},
+        "inputs": inputs,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "duration_seconds": round(time.time() - started, 3),
+        "status": "ok",
+    }
+
+
+def _git_state() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(dirty)}

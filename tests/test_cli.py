@@ -1,0 +1,101 @@
+"""The command line: exit codes, clear errors, atomic and non-overwriting outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.data import DATASETS, dataset_path, sha256_file
+
+
+def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
+    before = {name: sha256_file(dataset_path(name)) for name in DATASETS}
+    assert main(["run", "--reports", str(tmp_path)]) == 0
+    first = tmp_path / "main-1998-06-30"
+    assert main(["run", "--reports", str(tmp_path)]) == 0
+    second = tmp_path / "main-1998-06-30-2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, second.name]  # no leftovers
+    for run in (first, second):
+        names = {p.name for p in run.iterdir()}
+        assert {"metrics.json", "manifest.json", "cdnow_customer_summary.parquet"} <= names
+    # Same parameters and data: byte-identical metrics.
+    assert (first / "metrics.json").read_bytes() == (second / "metrics.json").read_bytes()
+    metrics = json.loads((first / "metrics.json").read_text())
+    assert metrics["cdnow"]["customers"] == 23_570
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["inputs"]["cdnow"]["sha256"] == DATASETS["cdnow"].sha256
+    summary = pd.read_parquet(first / "cdnow_customer_summary.parquet")
+    assert len(summary) == 23_570
+    # Shipped data unchanged by the run.
+    assert before == {name: sha256_file(dataset_path(name)) for name in DATASETS}
+    assert "purchase occasions" in capsys.readouterr().out
+
+
+def test_failed_run_leaves_nothing_behind(tmp_path, monkeypatch):
+    from analysis import cli
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cli, "write_json", broken)
+    with pytest.raises(OSError, match="disk full"):
+        main(["run", "--reports", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_file_exits_1_with_the_message(tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("customer_id,date,amount\nA,2024-01-01,x\n")
+    assert main(["profile", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "sales.csv, column 'amount': non-numeric values in 1 row of 1; first: line 2: 'x'" in err
+
+
+def test_summarize_maps_columns_and_refuses_to_overwrite(tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("Kunde,Datum,Umsatz\n1,2024-01-01,5\n1,2024-01-09,7\n2,2024-01-03,1\n")
+    out = tmp_path / "summary.csv"
+    args = [
+        "summarize",
+        str(path),
+        "-c",
+        "customer_id=Kunde",
+        "-c",
+        "date=Datum",
+        "-c",
+        "amount=Umsatz",
+        "--as-of",
+        "2024-01-31",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    summary = pd.read_csv(out, dtype={"customer_id": str})
+    assert summary["frequency"].tolist() == [1, 0]
+    stamp = out.stat().st_mtime_ns
+    assert main(args) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert out.stat().st_mtime_ns == stamp
+
+
+def test_bad_parameter_exits_2(tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("customer_id,date,amount\nA,2024-01-01,1\n")
+    assert (
+        main(["summarize", str(path), "--as-of", "someday", "--out", str(tmp_path / "o.csv")]) == 2
+    )
+    assert "'as_of' = 'someday'" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_module_entry_point_runs_as_a_process():
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "profile", "cdnow"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "23570" in done.stdout
