@@ -6,7 +6,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: setup run test lint notebooks bench clean
 
 setup: $(STAMP)
 
@@ -24,6 +26,12 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest $(NBVAL) notebooks/
+
+# Re-execute the study notebooks in place (when their results change on purpose),
+# so that the outputs nbval checks are the current ones.
+notebooks: setup
+	for nb in notebooks/[0-9]*.ipynb; do $(VENV)/bin/papermill $$nb $$nb -k python3 --log-level WARNING || exit 1; done
 
 bench: setup
 	$(PY) benchmarks/bench_summaries.py

@@ -17,7 +17,7 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     before = {name: sha256_file(dataset_path(name)) for name in DATASETS}
     assert main(["run", "--reports", str(tmp_path)]) == 0
     first = tmp_path / "main-1998-06-30"
-    assert main(["run", "--reports", str(tmp_path)]) == 0
+    assert main(["run", "--reports", str(tmp_path), "--no-studies"]) == 0
     second = tmp_path / "main-1998-06-30-2"
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, second.name]  # no leftovers
     for run in (first, second):
@@ -29,6 +29,11 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert metrics["cdnow"]["customers"] == 23_570
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["inputs"]["cdnow"]["sha256"] == DATASETS["cdnow"].sha256
+    assert manifest["studies"]["01_grading_thresholds"]["status"] == "ok"
+    study_metrics = json.loads((first / "metrics" / "01_grading_thresholds.json").read_text())
+    assert study_metrics["study"] == "grading_thresholds"
+    html = (first / "01_grading_thresholds.html").read_text()
+    assert "Grading thresholds" in html and "<img" in html and "import matplotlib" not in html
     summary = pd.read_parquet(first / "cdnow_customer_summary.parquet")
     assert len(summary) == 23_570
     # Shipped data unchanged by the run.
@@ -44,7 +49,7 @@ def test_failed_run_leaves_nothing_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cli, "write_json", broken)
     with pytest.raises(OSError, match="disk full"):
-        main(["run", "--reports", str(tmp_path)])
+        main(["run", "--reports", str(tmp_path), "--no-studies"])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -86,16 +91,12 @@ def test_summarize_maps_columns_and_refuses_to_overwrite(tmp_path, capsys):
 def test_bad_parameter_exits_2(tmp_path, capsys):
     path = tmp_path / "sales.csv"
     path.write_text("customer_id,date,amount\nA,2024-01-01,1\n")
-    assert (
-        main(["summarize", str(path), "--as-of", "someday", "--out", str(tmp_path / "o.csv")]) == 2
-    )
+    assert main(["summarize", str(path), "--as-of", "someday", "--out", str(tmp_path / "o.csv")]) == 2
     assert "'as_of' = 'someday'" in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
 
 
 def test_module_entry_point_runs_as_a_process():
-    done = subprocess.run(
-        [sys.executable, "-m", "analysis", "profile", "cdnow"], capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-m", "analysis", "profile", "cdnow"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "23570" in done.stdout

@@ -205,9 +205,7 @@ def test_mapped_column_missing_names_both_names(tmp_path):
 
 def test_dates_after_the_analysis_date_are_refused(tmp_path):
     path = write(tmp_path, GOOD + "A3,2099-01-01,5\n")
-    with pytest.raises(
-        DataError, match=r"dates after the analysis date 2024-06-30 in 1 row.*line 5"
-    ):
+    with pytest.raises(DataError, match=r"dates after the analysis date 2024-06-30 in 1 row.*line 5"):
         read_transactions(path, as_of="2024-06-30")
     assert len(read_transactions(path, as_of="2099-01-01")) == 4  # the as_of day itself counts
 
@@ -227,9 +225,7 @@ def test_single_time_zone_keeps_local_wall_time_and_timezone_option_converts(tmp
 
 
 def test_whitespace_around_ids_is_stripped_and_leading_zeros_kept(tmp_path):
-    t = read_transactions(
-        write(tmp_path, "customer_id,date,amount\n  007 ,2024-01-01,1\n007,2024-01-02,2\n")
-    )
+    t = read_transactions(write(tmp_path, "customer_id,date,amount\n  007 ,2024-01-01,1\n007,2024-01-02,2\n"))
     assert t["customer_id"].tolist() == ["007", "007"]
 
 
@@ -251,9 +247,7 @@ def test_returns_policy(tmp_path):
     path = write(tmp_path, GOOD + "A1,2024-02-03,-7.25\n")
     assert len(read_transactions(path)) == 4
     assert (read_transactions(path, returns="drop")["amount"] > 0).all()
-    with pytest.raises(
-        DataError, match=r"negative amounts.* in 1 row of 4; first: line 5: '-7\.25'"
-    ):
+    with pytest.raises(DataError, match=r"negative amounts.* in 1 row of 4; first: line 5: '-7\.25'"):
         read_transactions(path, returns="error")
 
 
@@ -286,9 +280,7 @@ def test_parquet_and_dataframe_sources_are_validated_alike(tmp_path):
         }
     )
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(
-        DataError, match=r"t\.parquet, column 'customer_id': missing customer ids.* row 3"
-    ):
+    with pytest.raises(DataError, match=r"t\.parquet, column 'customer_id': missing customer ids.* row 3"):
         read_transactions(tmp_path / "t.parquet")
     with pytest.raises(DataError, match=r"<DataFrame>, column 'customer_id'.* index 2"):
         read_transactions(frame)
@@ -299,13 +291,9 @@ def test_parquet_and_dataframe_sources_are_validated_alike(tmp_path):
 
 
 def test_non_numeric_dtype_in_parquet_is_reported(tmp_path):
-    frame = pd.DataFrame(
-        {"customer_id": ["A", "B"], "date": ["2024-01-01", "2024-01-02"], "amount": ["1", "x"]}
-    )
+    frame = pd.DataFrame({"customer_id": ["A", "B"], "date": ["2024-01-01", "2024-01-02"], "amount": ["1", "x"]})
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(
-        DataError, match=r"column 'amount': non-numeric values in 1 row of 2; first: row 2: 'x'"
-    ):
+    with pytest.raises(DataError, match=r"column 'amount': non-numeric values in 1 row of 2; first: row 2: 'x'"):
         read_transactions(tmp_path / "t.parquet")
 
 
@@ -360,9 +348,9 @@ def test_big_file_reads_fast_enough_to_be_practical(tmp_path):
     frame = pd.DataFrame(
         {
             "customer_id": rng.integers(0, 10_000, n).astype(str),
-            "date": (
-                pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
-            ).strftime("%Y-%m-%d"),
+            "date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
             "amount": np.round(rng.lognormal(3, 1, n), 2),
         }
     )

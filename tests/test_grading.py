@@ -74,9 +74,7 @@ def test_grades_partition_positive_customers_and_are_monotone_in_ranking(values,
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    values=value_lists, cuts=st.sampled_from([(0.75, 0.95), (0.8, 0.95), (0.5, 0.9), (0.3, 0.6)])
-)
+@given(values=value_lists, cuts=st.sampled_from([(0.75, 0.95), (0.8, 0.95), (0.5, 0.9), (0.3, 0.6)]))
 def test_value_share_respects_cuts_up_to_ties(values, cuts):
     scheme = Scheme("s", "value_share", cuts=cuts)
     grading = grade_customers(summary_from(values), scheme)
@@ -142,9 +140,7 @@ def test_absolute_tiers_respect_thresholds_times_coefficient(values, coefficient
 def test_regional_coefficient_moves_customers_up():
     values = [4_500_000.0, 1_800_000.0, 180_000.0, 9_000.0, 100.0]
     base = graded_of(grade_customers(summary_from(values), "absolute_tiers"))
-    small_region = graded_of(
-        grade_customers(summary_from(values), make_scheme("absolute_tiers", coefficient=0.85))
-    )
+    small_region = graded_of(grade_customers(summary_from(values), make_scheme("absolute_tiers", coefficient=0.85)))
     assert base["grade"].tolist() == ["Platinum", "Gold", "VIP", "not key", "not key"]
     assert small_region["grade"].tolist() == ["Diamond", "Platinum", "Gold", "VIP", "not key"]
 
@@ -152,13 +148,9 @@ def test_regional_coefficient_moves_customers_up():
 def test_provisional_customers_get_a_grade_but_do_not_move_the_cutoffs():
     values = np.arange(1, 101, dtype=float)
     established = summary_from(values, first_purchase="2023-01-01")
-    newcomers = summary_from([5_000.0, 3.0], first_purchase="2024-05-01").assign(
-        customer_id=["n1", "n2"]
-    )
+    newcomers = summary_from([5_000.0, 3.0], first_purchase="2024-05-01").assign(customer_id=["n1", "n2"])
     both = pd.concat([established, newcomers], ignore_index=True)
-    alone = grade_customers(
-        established, "value_share_75_20_5", as_of="2024-06-30", min_tenure_days=182
-    )
+    alone = grade_customers(established, "value_share_75_20_5", as_of="2024-06-30", min_tenure_days=182)
     mixed = grade_customers(both, "value_share_75_20_5", as_of="2024-06-30", min_tenure_days=182)
     pd.testing.assert_frame_equal(alone.cutoffs, mixed.cutoffs)
     new = mixed.customers.set_index("customer_id").loc[["n1", "n2"]]
@@ -170,9 +162,7 @@ def test_provisional_customers_get_a_grade_but_do_not_move_the_cutoffs():
 
 
 def test_no_positive_value_is_reported_not_graded():
-    grading = grade_customers(
-        summary_from([10.0, 0.0, -5.0, np.nan, 3.0, 1.0]), "rank_share_5_15_80"
-    )
+    grading = grade_customers(summary_from([10.0, 0.0, -5.0, np.nan, 3.0, 1.0]), "rank_share_5_15_80")
     table = grade_table(grading)
     assert table.set_index("grade").loc["no positive value", "customers"] == 3
     assert table["customers"].iloc[:3].sum() == 3
@@ -192,9 +182,7 @@ def test_scheme_validation_names_the_problem():
     with pytest.raises(ParameterError, match="coefficient"):
         make_scheme("absolute_tiers", coefficient=0)
     with pytest.raises(DataError, match="trailing_margin"):
-        grade_customers(
-            summary_from([1.0, 2.0, 3.0]), "value_share_75_20_5", value="trailing_margin"
-        )
+        grade_customers(summary_from([1.0, 2.0, 3.0]), "value_share_75_20_5", value="trailing_margin")
 
 
 def test_composite_score_orients_components_and_uses_weights():
@@ -237,9 +225,7 @@ def test_computed_abc_matches_the_analytic_exponential_curve():
     def curve(x):
         return x * (1 - np.log(x))
 
-    pareto_x = optimize.minimize_scalar(
-        lambda x: x**2 + (1 - curve(x)) ** 2, bounds=(1e-6, 1), method="bounded"
-    ).x
+    pareto_x = optimize.minimize_scalar(lambda x: x**2 + (1 - curve(x)) ** 2, bounds=(1e-6, 1), method="bounded").x
     be_x, be_y = limits["break_even_point"]
     assert be_x == pytest.approx(1 / np.e, abs=0.004)
     assert be_y == pytest.approx(2 / np.e, abs=0.004)

@@ -22,8 +22,7 @@ def random_transactions(seed: int, customers: int = 300, rows: int = 4_000) -> p
     return pd.DataFrame(
         {
             "customer_id": pd.Series([f"c{i:03d}" for i in ids], dtype="str"),
-            "date": pd.Timestamp("2023-01-01")
-            + pd.to_timedelta(rng.integers(0, 730, rows), unit="D"),
+            "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 730, rows), unit="D"),
             "amount": np.round(rng.gamma(2.0, scale[ids] / 2), 2),
         }
     )
@@ -48,19 +47,13 @@ def test_history_at_each_period_equals_grading_a_direct_window_sum(transactions,
         pd.Timestamp("2024-07-01"),
         pd.Timestamp("2024-12-01"),
     ]:
-        window = sparse[
-            (sparse["period"] > period - pd.DateOffset(months=6)) & (sparse["period"] <= period)
-        ]
+        window = sparse[(sparse["period"] > period - pd.DateOffset(months=6)) & (sparse["period"] <= period)]
         firsts = sparse.groupby("customer_id")["period"].min()
         present = firsts[firsts <= period].index
         value = window.groupby("customer_id")["value"].sum().reindex(present, fill_value=0.0)
         snapshot = pd.DataFrame({"customer_id": present, "trailing_value": value.to_numpy()})
-        months_old = (
-            (period.year - firsts[present].dt.year) * 12 + period.month - firsts[present].dt.month
-        )
-        expected = grade_frame(
-            snapshot, scheme, value="trailing_value", young=(months_old < 3).to_numpy()
-        )
+        months_old = (period.year - firsts[present].dt.year) * 12 + period.month - firsts[present].dt.month
+        expected = grade_frame(snapshot, scheme, value="trailing_value", young=(months_old < 3).to_numpy())
         actual = history[history["period"] == period].reset_index(drop=True)
         assert actual["customer_id"].tolist() == expected.customers["customer_id"].tolist()
         np.testing.assert_allclose(actual["value"], expected.customers["value"])
@@ -76,9 +69,7 @@ def test_history_uses_only_data_up_to_each_period(transactions):
     early = transactions[transactions["date"] < "2024-07-01"]
     later = transactions[transactions["date"] >= "2024-07-01"]
     assert len(later) > 0
-    full = grade_history(
-        period_table(transactions, dense=True), "rank_share_5_15_80", end="2024-06-30"
-    )
+    full = grade_history(period_table(transactions, dense=True), "rank_share_5_15_80", end="2024-06-30")
     cut = grade_history(period_table(early, dense=True), "rank_share_5_15_80", end="2024-06-30")
     pd.testing.assert_frame_equal(full, cut)
 
@@ -86,9 +77,7 @@ def test_history_uses_only_data_up_to_each_period(transactions):
 def test_migration_matrix_counts_every_graded_customer_once(periods):
     history = grade_history(periods, "value_share_75_20_5", start="2024-01-01")
     counts, probabilities = migration_matrix(history)
-    graded_before_last = history[
-        (history["status"] == "graded") & (history["period"] < history["period"].max())
-    ]
+    graded_before_last = history[(history["status"] == "graded") & (history["period"] < history["period"].max())]
     assert counts.to_numpy().sum() == len(graded_before_last)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert list(counts.columns) == ["A", "B", "C", "inactive"]
@@ -133,9 +122,7 @@ def test_grades_are_unchanged_by_what_happens_after_as_of(transactions):
     as_of, end = "2024-06-30", "2024-12-31"
     holdout = calibration_holdout(transactions, as_of, end)
     shifted = transactions.assign(
-        amount=np.where(
-            transactions["date"] > as_of, transactions["amount"] * 7, transactions["amount"]
-        )
+        amount=np.where(transactions["date"] > as_of, transactions["amount"] * 7, transactions["amount"])
     )
     holdout_shifted = calibration_holdout(shifted, as_of, end)
     a = grade_customers(holdout, "value_share_75_20_5").customers
@@ -162,9 +149,7 @@ def test_grades_without_information_do_not_separate_the_future():
     p_values = []
     for _ in range(200):
         n = 300
-        summary = pd.DataFrame(
-            {"customer_id": [f"c{i}" for i in range(n)], "trailing_value": rng.lognormal(3, 1, n)}
-        )
+        summary = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "trailing_value": rng.lognormal(3, 1, n)})
         future = summary[["customer_id"]].assign(value_holdout=rng.lognormal(3, 1, n))
         grading = grade_customers(summary, "rank_share_5_15_80")
         p_values.append(grade_separation(grading, future)["kruskal"].p_value)

@@ -75,9 +75,7 @@ def reference_periods(t, freq_alias: str):
     grouped = t.groupby(["customer_id", "period"])
     out = pd.DataFrame(
         {
-            "occasions": grouped.apply(
-                lambda g: g.loc[g["amount"] >= 0, "day"].nunique(), include_groups=False
-            ),
+            "occasions": grouped.apply(lambda g: g.loc[g["amount"] >= 0, "day"].nunique(), include_groups=False),
             "value": grouped["amount"].sum(),
         }
     ).reset_index()
@@ -91,9 +89,7 @@ def assert_same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
         a, e = actual[column], expected[column]
         if pd.api.types.is_float_dtype(a):
             # Money is summed exactly as DECIMAL in SQL; the reference adds floats.
-            np.testing.assert_allclose(
-                a.to_numpy(), e.to_numpy(dtype=float), rtol=1e-12, atol=1e-9, err_msg=column
-            )
+            np.testing.assert_allclose(a.to_numpy(), e.to_numpy(dtype=float), rtol=1e-12, atol=1e-9, err_msg=column)
         else:
             assert a.tolist() == e.tolist(), column
 
@@ -121,9 +117,7 @@ def transaction_logs(draw, with_margin: bool = False):
     t = pd.DataFrame(
         {
             "customer_id": frame["customer_id"].astype("str"),
-            "date": START
-            + pd.to_timedelta(frame["day"], unit="D")
-            + pd.to_timedelta(frame["hour"], unit="h"),
+            "date": START + pd.to_timedelta(frame["day"], unit="D") + pd.to_timedelta(frame["hour"], unit="h"),
             "amount": frame["cents"] / 100.0,
         }
     )
@@ -132,9 +126,7 @@ def transaction_logs(draw, with_margin: bool = False):
     return t
 
 
-settings.register_profile(
-    "summaries", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("summaries", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @settings(settings.get_profile("summaries"))
@@ -203,9 +195,7 @@ def test_dense_periods_fill_gaps_and_agree_with_sparse(t):
 
 def frame(rows, margin=False):
     t = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
-    t = t.assign(
-        date=pd.to_datetime(t["date"], format="ISO8601"), customer_id=t["customer_id"].astype("str")
-    )
+    t = t.assign(date=pd.to_datetime(t["date"], format="ISO8601"), customer_id=t["customer_id"].astype("str"))
     return t
 
 
@@ -275,9 +265,7 @@ def test_parquet_file_in_place_matches_dataframe(tmp_path):
     t = frame([("a", "2024-01-01", 10.0), ("a", "2024-01-20", 12.0), ("b", "2024-01-10", 4.0)])
     path = tmp_path / "t.parquet"
     t.to_parquet(path)
-    pd.testing.assert_frame_equal(
-        customer_summary(path, "2024-01-31"), customer_summary(t, "2024-01-31")
-    )
+    pd.testing.assert_frame_equal(customer_summary(path, "2024-01-31"), customer_summary(t, "2024-01-31"))
     folder = tmp_path / "parts"
     folder.mkdir()
     t.iloc[:2].to_parquet(folder / "p1.parquet")

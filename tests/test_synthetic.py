@@ -134,10 +134,7 @@ def test_customers_table_matches_signals(data):
     np.testing.assert_array_equal(c["churned"].to_numpy(), s["churned"].to_numpy() == 1)
     assert c["churn_date"].notna().equals(c["churned"])
     days = (c["churn_date"] - data.as_of) / DAY
-    if data.churn_model == "logistic":
-        censor = data.horizon_days
-    else:
-        censor = (data.data_end - data.as_of) / DAY
+    censor = data.horizon_days if data.churn_model == "logistic" else (data.data_end - data.as_of) / DAY
     expected = days.where(c["churned"], censor)
     np.testing.assert_array_equal(s["time"].to_numpy(), expected.to_numpy())
     assert list(data.true_effects["signal"]) == [*SIGNALS, "region"]
@@ -153,9 +150,7 @@ def test_every_customer_acquired_early_and_active(data):
     assert (c["acquisition_date"] >= start).all()
     assert (c["acquisition_date"] <= data.as_of - 180 * DAY).all()
     first = t.groupby("customer_id", sort=False)["date"].min()
-    np.testing.assert_array_equal(
-        first.reindex(c["customer_id"]).to_numpy(), c["acquisition_date"].to_numpy()
-    )
+    np.testing.assert_array_equal(first.reindex(c["customer_id"]).to_numpy(), c["acquisition_date"].to_numpy())
     assert _bought_in(data, data.as_of - 180 * DAY, data.as_of).all()
     for name, column in DATE_COLUMNS.items():
         assert (getattr(data, name)[column] <= data.data_end).all(), name
@@ -293,9 +288,7 @@ def _hand_tables(as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
     buy = [("A", k) for k in (-179, -150, -120, -90)] + [("A", -89), ("A", 0), ("A", 0)]
     buy += [("B", k) for k in (-170, -160, -100, -95)] + [("B", -10), ("B", 3), ("B", 4)]
     buy += [("C", -5), ("C", -1)]
-    transactions = pd.DataFrame(
-        {"customer_id": [c for c, _ in buy], "date": [d(k) for _, k in buy], "amount": 10.0}
-    )
+    transactions = pd.DataFrame({"customer_id": [c for c, _ in buy], "date": [d(k) for _, k in buy], "amount": 10.0})
     # A: late paid on day -40 (known), late unpaid (NaT) -> 2 late: signal.
     # B: one late known + one paid after as_of with due date before as_of -> 2 late: signal.
     # C: paid late but invoice exactly 90 days ago (outside) + due date == as_of -> 0.
@@ -322,9 +315,7 @@ def _hand_tables(as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
     complaints = pd.DataFrame({"customer_id": list("ABC"), "date": [d(0), d(-90), d(1)]})
     # contacts: A 30 days ago (no gap), B 31 days ago (gap), C only in the future (gap),
     # Z (not a customer) is ignored; D and E have none (gap)
-    contacts = pd.DataFrame(
-        {"customer_id": ["A", "A", "B", "C", "Z"], "date": [d(-200), d(-30), d(-31), d(2), d(0)]}
-    )
+    contacts = pd.DataFrame({"customer_id": ["A", "A", "B", "C", "Z"], "date": [d(-200), d(-30), d(-31), d(2), d(0)]})
     return {
         "customers": customers,
         "transactions": transactions,
@@ -346,9 +337,9 @@ def test_b2b_signals_boundaries():
 
 def test_b2b_signals_thresholds_are_parameters():
     as_of = pd.Timestamp("2024-06-30")
-    got = b2b_signals(
-        **_hand_tables(as_of), as_of=as_of, min_late=1, gap_days=31, drop_ratio=0.6
-    ).set_index("customer_id")
+    got = b2b_signals(**_hand_tables(as_of), as_of=as_of, min_late=1, gap_days=31, drop_ratio=0.6).set_index(
+        "customer_id"
+    )
     assert got.loc["C", "late_payments"] == 0  # its only late invoice is outside the window
     assert got.loc["D", "late_payments"] == 0
     assert got.loc["B", "contact_gap"] == 0  # 31 days is no longer "more than" 31
@@ -442,9 +433,7 @@ def _fit(data: B2BData, alpha: float) -> pd.DataFrame:
         se = result.bse.drop("Intercept")
         ci = result.conf_int(alpha=alpha).drop("Intercept")
     else:
-        result = smf.phreg(
-            f"time ~ {RHS}", data=s, status=s["churned"].to_numpy(), ties="efron"
-        ).fit()
+        result = smf.phreg(f"time ~ {RHS}", data=s, status=s["churned"].to_numpy(), ties="efron").fit()
         names = result.model.exog_names
         est = pd.Series(result.params, index=names)
         se = pd.Series(result.bse, index=names)

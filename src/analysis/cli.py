@@ -33,14 +33,15 @@ log = logging.getLogger("analysis")
 
 REPO = Path(__file__).resolve().parents[2]
 
+#: Study notebooks the main job runs, in order.
+STUDIES = ("01_grading_thresholds",)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return args.handler(args)
     except ParameterError as exc:
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration")
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
+    run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     run.set_defaults(handler=_run)
 
     profile = commands.add_parser("profile", help="data profile of a dataset or file")
@@ -121,9 +123,7 @@ def _profile(args: argparse.Namespace) -> int:
 def _summarize(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
-        raise ParameterError(
-            "--out", str(out), "a path that does not exist yet (never overwritten)"
-        )
+        raise ParameterError("--out", str(out), "a path that does not exist yet (never overwritten)")
     if out.suffix not in (".csv", ".parquet"):
         raise ParameterError("--out", str(out), "a .csv or .parquet file name")
     summary = customer_summary(
@@ -151,9 +151,7 @@ def _run(args: argparse.Namespace) -> int:
             "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
             "mean_frequency": round(float(summary["frequency"].mean()), 6),
             "total_value": round(float(summary["total_value"].sum()), 2),
-            "holdout_customers_active_share": round(
-                float((holdout["frequency_holdout"] > 0).mean()), 6
-            ),
+            "holdout_customers_active_share": round(float((holdout["frequency_holdout"] > 0).mean()), 6),
             "customer_months": len(periods),
         },
         "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
@@ -165,12 +163,51 @@ def _run(args: argparse.Namespace) -> int:
         write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
         write_table(run.staging / "cdnow_customer_months.parquet", periods)
         write_json(run.staging / "metrics.json", metrics)
-        write_json(run.staging / "manifest.json", _manifest(vars(args), started))
+        studies = {} if args.no_studies else {s: _run_study(s, run.staging) for s in STUDIES}
+        manifest = _manifest(vars(args), started) | {"studies": studies}
+        manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
+        write_json(run.staging / "manifest.json", manifest)
     print("CDNOW data profile")
     print(profile.to_string(index=False))
     print(f"\nTelco: {len(telco):,} subscribers, churn rate {telco['churned'].mean():.1%}")
     print(f"\nCustomer summaries of {len(summary):,} customers written to {run.final}")
-    return 0
+    for study, outcome in studies.items():
+        print(f"{study}: {outcome['status']} in {outcome['seconds']:.1f} s -> {run.final / (study + '.html')}")
+    return 0 if manifest["status"] == "ok" else 1
+
+
+def _run_study(study: str, folder: Path) -> dict[str, Any]:
+    """Execute one study notebook with papermill into ``folder``; export HTML without code.
+
+    A failing notebook is kept (partially executed) and reported, never raised:
+    the other studies still run.
+    """
+    import papermill
+    from nbconvert import HTMLExporter
+
+    source = REPO / "notebooks" / f"{study}.ipynb"
+    executed = folder / f"{study}.ipynb"
+    metrics = folder / "metrics" / f"{study}.json"
+    started = time.time()
+    outcome: dict[str, Any] = {"notebook": executed.name, "metrics": str(metrics.relative_to(folder))}
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters={"metrics_path": str(metrics)},
+            kernel_name="python3",
+            cwd=str(REPO / "notebooks"),
+            progress_bar=False,
+        )
+        outcome["status"] = "ok"
+    except papermill.PapermillExecutionError as exc:
+        outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
+    outcome["seconds"] = round(time.time() - started, 3)
+    if executed.exists():
+        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        body, _ = exporter.from_filename(str(executed))
+        (folder / f"{study}.html").write_text(body, encoding="utf-8")
+    return outcome
 
 
 def _manifest(parameters: dict[str, Any], started: float) -> dict[str, Any]:

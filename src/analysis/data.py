@@ -397,17 +397,13 @@ def _read_raw(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFram
     compressed = path.suffix.lower() in {".gz", ".bz2", ".zst", ".lz4"}
     if not compressed:
         if head.startswith(b"PAR1"):
-            raise DataError(
-                "is a Parquet file, not CSV", file=file, hint="Give it a .parquet extension"
-            )
+            raise DataError("is a Parquet file, not CSV", file=file, hint="Give it a .parquet extension")
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise DataError("binary content, not a CSV text file", file=file)
     return _read_csv_text(path, encoding=encoding, delimiter=delimiter)
 
 
-def _read_csv_text(
-    path: Path, *, encoding: str, delimiter: str
-) -> tuple[pd.DataFrame, str, Any, str]:
+def _read_csv_text(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str, Any, str]:
     file = str(path)
     header = _read_header(path, encoding=encoding, delimiter=delimiter)
     if not header or all(not name.strip() for name in header):
@@ -421,9 +417,7 @@ def _read_csv_text(
     try:
         table = pa_csv.read_csv(
             path,
-            read_options=pa_csv.ReadOptions(
-                encoding=encoding, skip_rows=1, column_names=header, block_size=1 << 24
-            ),
+            read_options=pa_csv.ReadOptions(encoding=encoding, skip_rows=1, column_names=header, block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -526,9 +520,7 @@ def _validate(
     mapping = {spec.name: spec.name for spec in specs} | dict(columns or {})
     unknown = set(columns or {}) - {spec.name for spec in specs}
     if unknown:
-        raise ParameterError(
-            "columns", dict(columns or {}), f"keys among {[s.name for s in specs]}"
-        )
+        raise ParameterError("columns", dict(columns or {}), f"keys among {[s.name for s in specs]}")
     rows = np.asarray(rows)
     n_rows = len(raw)
     if n_rows == 0:
@@ -621,10 +613,7 @@ def _missing_columns_error(
     file: str,
     delimiter_hint: bool,
 ) -> DataError:
-    names = ", ".join(
-        repr(mapping[s.name]) + (f" ({s.name})" if mapping[s.name] != s.name else "")
-        for s in missing
-    )
+    names = ", ".join(repr(mapping[s.name]) + (f" ({s.name})" if mapping[s.name] != s.name else "") for s in missing)
     found = [str(c) for c in raw.columns]
     hint = f"Found columns {found[:12]}; map yours with columns={{contract name: your name}}"
     if delimiter_hint and len(found) == 1:
@@ -821,9 +810,7 @@ def profile_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
     t = transactions
     purchases = t[t["amount"] >= 0]
     occasions = purchases.groupby(["customer_id", purchases["date"].dt.normalize()]).ngroups
-    per_customer = purchases.groupby("customer_id")["date"].agg(
-        lambda d: d.dt.normalize().nunique()
-    )
+    per_customer = purchases.groupby("customer_id")["date"].agg(lambda d: d.dt.normalize().nunique())
     measures: list[tuple[str, Any]] = [
         ("rows", len(t)),
         ("customers", t["customer_id"].nunique()),

@@ -156,9 +156,7 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("value_share_75_20_5", "value_share", cuts=(0.75, 0.95)),
         Scheme("value_share_80_15_5", "value_share", cuts=(0.80, 0.95)),
         Scheme("rank_share_5_15_80", "rank_share", cuts=(0.05, 0.20)),
-        Scheme(
-            "quota_20_30_40_10", "quota", cuts=(0.2, 0.3, 0.4, 0.1), labels=("A", "B", "C", "D")
-        ),
+        Scheme("quota_20_30_40_10", "quota", cuts=(0.2, 0.3, 0.4, 0.1), labels=("A", "B", "C", "D")),
         Scheme(
             "absolute_tiers",
             "absolute",
@@ -443,9 +441,7 @@ def grade_customers(
     if min_tenure_days > 0:
         if as_of is None:
             raise ParameterError("as_of", None, "a date when min_tenure_days > 0")
-        young = (
-            (pd.Timestamp(as_of) - summary["first_purchase"]).dt.days < min_tenure_days
-        ).to_numpy()
+        young = ((pd.Timestamp(as_of) - summary["first_purchase"]).dt.days < min_tenure_days).to_numpy()
     return grade_frame(summary, scheme, value=value, young=young, score_weights=score_weights)
 
 

@@ -110,9 +110,7 @@ def service_policy(grades: list[str] | None = None) -> pd.DataFrame:
     return SERVICE_POLICY[SERVICE_POLICY["grade"].isin(grades)].reset_index(drop=True)
 
 
-def workload(
-    grade_counts: pd.Series, cadence_class: Mapping[str, str] | None = None
-) -> pd.DataFrame:
+def workload(grade_counts: pd.Series, cadence_class: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Calls and visits per month that a graded base implies.
 
     Parameters
@@ -135,9 +133,7 @@ def workload(
     rows = []
     for grade, customers in grade_counts.items():
         if grade not in mapping:
-            raise ParameterError(
-                "cadence_class", dict(cadence_class or {}), f"a class for grade {grade!r}"
-            )
+            raise ParameterError("cadence_class", dict(cadence_class or {}), f"a class for grade {grade!r}")
         klass = mapping[grade]
         if klass not in cadence.index:
             raise ParameterError("cadence_class", klass, f"one of {list(cadence.index)}")

@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["RunFolder", "atomic_run_folder", "write_json", "write_table"]
+__all__ = ["RunFolder", "atomic_run_folder", "write_json", "write_metrics", "write_table"]
 
 log = logging.getLogger("analysis")
 
@@ -85,6 +85,22 @@ def write_json(path: str | Path, payload: Any) -> None:
     """Write JSON with sorted keys and a final newline (byte-identical for equal payloads)."""
     text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path | None:
+    """Write a study's headline metrics as JSON, atomically; ``""`` writes nothing.
+
+    The file is written next to its destination and renamed into place, so a
+    reader never sees a half-written file. Equal metrics give identical bytes.
+    """
+    if not path:
+        return None
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".partial-{target.name}")
+    write_json(staging, dict(metrics))
+    os.replace(staging, target)
+    return target
 
 
 def write_table(path: str | Path, table: pd.DataFrame) -> None:

@@ -82,9 +82,7 @@ def grade_history(
     if column not in periods.columns:
         raise DataError(f"metric {metric!r} needs column {column!r}", column=column)
 
-    customers, customer_pos = np.unique(
-        periods["customer_id"].to_numpy(dtype=str), return_inverse=True
-    )
+    customers, customer_pos = np.unique(periods["customer_id"].to_numpy(dtype=str), return_inverse=True)
     months = pd.DatetimeIndex(np.sort(periods["period"].unique()))
     calendar = pd.date_range(months[0], months[-1], freq="MS")
     if len(calendar) != len(months):
@@ -114,9 +112,7 @@ def grade_history(
     active_month = np.where(occasions > 0, np.arange(len(calendar))[None, :], -1)
     last_active = np.maximum.accumulate(active_month, axis=1)
 
-    lo = (
-        0 if start is None else calendar.searchsorted(pd.Timestamp(start).to_period("M").start_time)
-    )
+    lo = 0 if start is None else calendar.searchsorted(pd.Timestamp(start).to_period("M").start_time)
     hi = (
         len(calendar) - 1
         if end is None
@@ -139,20 +135,14 @@ def grade_history(
             | {name: grid[present, t] for name, grid in windows.items()}
             | {
                 "T": (t - first[present]).astype(float),
-                "recency": np.where(
-                    last_active[present, t] >= 0, last_active[present, t] - first[present], 0
-                ).astype(float),
+                "recency": np.where(last_active[present, t] >= 0, last_active[present, t] - first[present], 0).astype(
+                    float
+                ),
             }
         )
         young = (t - first[present]) < min_tenure
-        grading = grade_frame(
-            snapshot, scheme, value=value_column, young=young, score_weights=score_weights
-        )
-        frames.append(
-            grading.customers[["customer_id", "value", "status", "grade"]].assign(
-                period=calendar[t]
-            )
-        )
+        grading = grade_frame(snapshot, scheme, value=value_column, young=young, score_weights=score_weights)
+        frames.append(grading.customers[["customer_id", "value", "status", "grade"]].assign(period=calendar[t]))
     if not frames:
         raise ParameterError("start", str(start), "a range holding at least one customer")
     history = pd.concat(frames, ignore_index=True)
@@ -161,9 +151,7 @@ def grade_history(
 
 def _states(history: pd.DataFrame) -> pd.Series:
     """Grade label, or "inactive" for customers with no positive value."""
-    return (
-        history["grade"].astype("object").where(history["status"] != "no positive value", INACTIVE)
-    )
+    return history["grade"].astype("object").where(history["status"] != "no positive value", INACTIVE)
 
 
 def migration_matrix(
@@ -189,9 +177,7 @@ def migration_matrix(
     """
     labels = list(history["grade"].cat.categories)
     ordered = sorted(history["period"].unique())
-    pairs = (
-        [tuple(pd.Timestamp(d) for d in dates)] if dates is not None else list(pairwise(ordered))
-    )
+    pairs = [tuple(pd.Timestamp(d) for d in dates)] if dates is not None else list(pairwise(ordered))
     if not pairs:
         raise ParameterError("dates", dates, "a history with at least two regrading dates")
     state = history.assign(state=_states(history))
@@ -201,9 +187,7 @@ def migration_matrix(
         earlier = indexed.loc[before]
         earlier = earlier[earlier["status"] == "graded"]
         later = indexed.loc[after, "state"].reindex(earlier.index)
-        pieces.append(
-            pd.DataFrame({"from": earlier["grade"].astype("object"), "to": later.to_numpy()})
-        )
+        pieces.append(pd.DataFrame({"from": earlier["grade"].astype("object"), "to": later.to_numpy()}))
     moves = pd.concat(pieces, ignore_index=True)
     counts = pd.crosstab(
         pd.Categorical(moves["from"], categories=labels),

@@ -7,6 +7,7 @@ about their nominal rate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ from scipy import stats as sps
 
 from analysis.errors import ParameterError
 
-__all__ = ["StatisticalResult", "gini", "mean_interval", "share_intervals"]
+__all__ = ["StatisticalResult", "gini", "mean_interval", "results_table", "share_intervals"]
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,18 @@ class StatisticalResult:
         return pd.DataFrame([self.__dict__])
 
 
+def results_table(results: Mapping[str, StatisticalResult]) -> pd.DataFrame:
+    """Several test results as one DataFrame, indexed by their keys."""
+    return pd.DataFrame([vars(r) for r in results.values()], index=list(results))
+
+
 def _level(level: float) -> float:
     if not 0 < level < 1:
         raise ParameterError("level", level, "a confidence level strictly between 0 and 1")
     return level
 
 
-def mean_interval(
-    values: np.ndarray | pd.Series, level: float = 0.95
-) -> tuple[float, float, float]:
+def mean_interval(values: np.ndarray | pd.Series, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and its Student-t confidence interval.
 
     Parameters

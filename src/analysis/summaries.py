@@ -48,9 +48,7 @@ _MONEY = "DECIMAL(18, 4)"
 
 
 @contextmanager
-def _connect(
-    source: Source, memory_limit: str | None
-) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
+def _connect(source: Source, memory_limit: str | None) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
     """Open a private DuckDB connection with a view ``src`` over the transactions.
 
     Yields the connection and whether the source has a ``margin`` column.
@@ -401,9 +399,7 @@ def period_table(
         raise ParameterError("dense", dense, "True or False")
     low = _as_timestamp(start, "start").date() if start is not None else None
     high = _as_timestamp(end, "end").date() if end is not None else None
-    where = " AND ".join(
-        cond for cond, bound in (("day >= $low", low), ("day <= $high", high)) if bound is not None
-    )
+    where = " AND ".join(cond for cond, bound in (("day >= $low", low), ("day <= $high", high)) if bound is not None)
     params = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
     sparse = f"""
         SELECT customer_id, CAST(date_trunc('{freq}', day) AS DATE) AS period,

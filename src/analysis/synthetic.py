@@ -165,9 +165,7 @@ DEFAULT_EFFECTS: Mapping[str, float] = MappingProxyType(
 CHURN_MODELS: tuple[str, ...] = ("logistic", "proportional_hazards")
 
 #: Default intercept: log-odds (logistic) or log daily hazard (proportional hazards).
-DEFAULT_BASELINE: Mapping[str, float] = MappingProxyType(
-    {"logistic": -2.1, "proportional_hazards": math.log(0.00055)}
-)
+DEFAULT_BASELINE: Mapping[str, float] = MappingProxyType({"logistic": -2.1, "proportional_hazards": math.log(0.00055)})
 
 _REGIONS = np.array(["North", "South", "East", "West"], dtype=object)
 _REGION_P = np.array([0.30, 0.25, 0.25, 0.20])
@@ -324,12 +322,7 @@ def b2b_signals(
         "complaints": (complaints, ["customer_id", "date"]),
         "contacts": (contacts, ["customer_id", "date"]),
     }
-    missing = [
-        f"{name}.{col}"
-        for name, (frame, cols) in needed.items()
-        for col in cols
-        if col not in frame.columns
-    ]
+    missing = [f"{name}.{col}" for name, (frame, cols) in needed.items() for col in cols if col not in frame.columns]
     if missing:
         raise DataError(f"missing column(s) {', '.join(missing)} needed by b2b_signals")
     population = pd.Index(customers["customer_id"])
@@ -568,9 +561,7 @@ def _draw_customers(rng: np.random.Generator, n: int, first_day: int) -> dict[st
     return people
 
 
-def _poisson(
-    rng: np.random.Generator, rate: np.ndarray, start: Any, end: Any
-) -> tuple[np.ndarray, np.ndarray]:
+def _poisson(rng: np.random.Generator, rate: np.ndarray, start: Any, end: Any) -> tuple[np.ndarray, np.ndarray]:
     """Owners and whole days (ceiling) of Poisson events on ``(start_i, end_i]``."""
     n = len(rate)
     start = np.broadcast_to(np.asarray(start, dtype="float64"), n)
@@ -587,15 +578,11 @@ def _orders(
 ) -> dict[str, np.ndarray]:
     """Order lines and their invoices' payment days for purchase events."""
     m = owner.size
-    amount = np.maximum(
-        np.round(np.exp(people["level"][owner] + 0.5 * rng.standard_normal(m)), 2), 0.01
-    )
+    amount = np.maximum(np.round(np.exp(people["level"][owner] + 0.5 * rng.standard_normal(m)), 2), 0.01)
     main = people["channel"][owner]
     late = rng.random(m) < np.where(people["late_payer"][owner], 0.6, 0.05)
     never = late & (rng.random(m) < 0.1)
-    delay = np.where(
-        late, rng.geometric(1 / 15, size=m), -rng.integers(0, 20, endpoint=True, size=m)
-    )
+    delay = np.where(late, rng.geometric(1 / 15, size=m), -rng.integers(0, 20, endpoint=True, size=m))
     paid = (day + _DUE_DAYS + delay).astype("float64")
     paid[never] = np.nan
     return {
@@ -633,9 +620,7 @@ def _draw_past(rng: np.random.Generator, people: dict[str, np.ndarray]) -> dict[
     }
 
 
-def _events(
-    rng: np.random.Generator, owner: np.ndarray, day: np.ndarray, flag: str, p: float
-) -> dict[str, np.ndarray]:
+def _events(rng: np.random.Generator, owner: np.ndarray, day: np.ndarray, flag: str, p: float) -> dict[str, np.ndarray]:
     return {"owner": owner, "day": day, flag: rng.random(owner.size) < p}
 
 
@@ -669,9 +654,7 @@ def _draw_future(
     }
 
 
-def _signals_of(
-    past: dict[str, Any], n: int, origin: np.datetime64, as_day: pd.Timestamp
-) -> pd.DataFrame:
+def _signals_of(past: dict[str, Any], n: int, origin: np.datetime64, as_day: pd.Timestamp) -> pd.DataFrame:
     """Signals at as_of from the past alone, through :func:`b2b_signals` (integer ids)."""
     orders, contacts, complaints = past["orders"], past["contacts"], past["complaints"]
     invoice = _as_dates(origin, orders["day"])
@@ -686,12 +669,8 @@ def _signals_of(
                 "paid_date": _as_dates(origin, orders["paid"]),
             }
         ),
-        pd.DataFrame(
-            {"customer_id": complaints["owner"], "date": _as_dates(origin, complaints["day"])}
-        ),
-        pd.DataFrame(
-            {"customer_id": contacts["owner"], "date": _as_dates(origin, contacts["day"])}
-        ),
+        pd.DataFrame({"customer_id": complaints["owner"], "date": _as_dates(origin, complaints["day"])}),
+        pd.DataFrame({"customer_id": contacts["owner"], "date": _as_dates(origin, contacts["day"])}),
         as_of=as_day,
     )
 
@@ -738,9 +717,7 @@ def _tables(
         return {k: v[order] for k, v in both.items()}
 
     orders, contacts, complaints = merge("orders"), merge("contacts"), merge("complaints")
-    order_ids = pc.binary_join_element_wise(
-        "O", pc.utf8_lpad(pa.array(orders["number"]).cast(pa.string()), 8, "0"), ""
-    )
+    order_ids = pc.binary_join_element_wise("O", pc.utf8_lpad(pa.array(orders["number"]).cast(pa.string()), 8, "0"), "")
     paid = orders["paid"].copy()
     paid[paid > last_day] = np.nan  # not known within the data
     frames = {
@@ -776,9 +753,7 @@ def _tables(
         "contacts": {
             "customer_id": _text(ids, contacts["owner"]),
             "date": _as_dates(origin, contacts["day"]),
-            "channel": _text(
-                np.array(["call", "visit"], dtype=object), contacts["visit"].astype("int64")
-            ),
+            "channel": _text(np.array(["call", "visit"], dtype=object), contacts["visit"].astype("int64")),
         },
     }
     return {
@@ -822,9 +797,7 @@ def _check_effects(effects: Mapping[str, float] | None) -> dict[str, float]:
         raise ParameterError("effects", effects, f"a mapping from signal names {list(SIGNALS)}")
     unknown = [k for k in effects if k not in SIGNALS]
     if unknown:
-        raise ParameterError(
-            "effects", dict(effects), f"keys among {list(SIGNALS)} (unknown: {unknown})"
-        )
+        raise ParameterError("effects", dict(effects), f"keys among {list(SIGNALS)} (unknown: {unknown})")
     for key, value in effects.items():
         beta[key] = _check_real(f"effects[{key}]", value)
     return beta

@@ -59,11 +59,7 @@ def future_value_by_grade(
         any future value).
     """
     data = _joined(grading, future, column)
-    group = (
-        data["grade"]
-        .astype("object")
-        .where(data["status"] == "graded", data["status"].astype("object"))
-    )
+    group = data["grade"].astype("object").where(data["status"] == "graded", data["status"].astype("object"))
     shares = share_intervals(data["future_value"], group, level=level)
     order = [*grading.scheme.labels, "provisional", "no positive value"]
     rows = []
@@ -114,9 +110,7 @@ def grade_separation(
     results = {"spearman": StatisticalResult("Spearman rho", float(rho), float(p_rho))}
     if len(nonempty) >= 2:
         h, p_h = sps.kruskal(*nonempty)
-        results["kruskal"] = StatisticalResult(
-            "Kruskal-Wallis H", float(h), float(p_h), len(nonempty) - 1
-        )
+        results["kruskal"] = StatisticalResult("Kruskal-Wallis H", float(h), float(p_h), len(nonempty) - 1)
     for (upper, a), (lower, b) in pairwise(zip(labels, groups, strict=True)):
         if len(a) and len(b):
             u, p_u = sps.mannwhitneyu(a, b, alternative="greater")

@@ -1,0 +1,472 @@
+"""Study 1, grading thresholds: parameters, scheme comparison, recommendation, metrics.
+
+The notebook ``notebooks/01_grading_thresholds.ipynb`` calls these functions
+one step at a time. :class:`GradingParameters` is the single declaration of
+the study's parameters: the notebook's first cell validates its papermill
+parameters with it, and the report runner validates a run's parameters with
+it before any notebook starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ParameterError, check_option
+from analysis.grading import (
+    SCHEMES,
+    VALUE_METRICS,
+    Grading,
+    Scheme,
+    cutoff_sweep,
+    grade_customers,
+    grade_table,
+    make_scheme,
+)
+from analysis.policy import workload
+from analysis.sources import SYNTHETIC_B2B
+from analysis.stability import grade_history, grade_retention, migration_matrix
+from analysis.validity import future_value_by_grade, grade_separation
+
+__all__ = [
+    "GradingParameters",
+    "active_values",
+    "compare_schemes",
+    "describe_concentration",
+    "describe_grades",
+    "describe_stability",
+    "describe_sweep",
+    "describe_validity",
+    "grade",
+    "headline_metrics",
+    "history",
+    "rank_schemes",
+    "recommendation",
+    "sweep",
+]
+
+
+def _describe(text: str) -> dict[str, str]:
+    return {"description": text}
+
+
+@dataclass(frozen=True)
+class GradingParameters:
+    """Parameters of the grading study, checked on creation.
+
+    Every field is a papermill parameter of the notebook, with the same name
+    and default; the descriptions below are the notebook's comments.
+    """
+
+    data_source: str = field(
+        default="cdnow",
+        metadata=_describe("'cdnow', 'synthetic_b2b' (synthetic) or a CSV/Parquet path"),
+    )
+    column_map: dict = field(default_factory=dict, metadata=_describe("{contract name: your column} for a user file"))
+    date_format: str = field(default="", metadata=_describe("strptime format of a user file's dates ('' = ISO 8601)"))
+    as_of: str = field(default="1998-06-30", metadata=_describe("analysis date: everything uses data up to this day"))
+    value_metric: str = field(
+        default="revenue",
+        metadata=_describe("'revenue', 'margin' (data with margins) or 'occasions'"),
+    )
+    value_window_months: int = field(default=12, metadata=_describe("trailing window of the value metric, in months"))
+    scheme: str = field(default="value_share_75_20_5", metadata=_describe("scheme studied in detail"))
+    compare: list = field(default_factory=lambda: list(SCHEMES), metadata=_describe("schemes compared side by side"))
+    value_share_cuts: list = field(
+        default_factory=lambda: [0.75, 0.95],
+        metadata=_describe("cumulative value shares closing A and B"),
+    )
+    value_share_variant_cuts: list = field(
+        default_factory=lambda: [0.80, 0.95], metadata=_describe("the 80/15/5 variant")
+    )
+    rank_share_cuts: list = field(
+        default_factory=lambda: [0.05, 0.20], metadata=_describe("customer shares closing A and B")
+    )
+    quota_shares: list = field(
+        default_factory=lambda: [0.2, 0.3, 0.4, 0.1],
+        metadata=_describe("A/B/C/D quotas (sum to 1)"),
+    )
+    score_weights: dict = field(default_factory=dict, metadata=_describe("composite score weights ({} = equal)"))
+    absolute_scale: float = field(default=0.0001, metadata=_describe("scales DOMAIN.md's tier thresholds to the data"))
+    regional_coefficient: float = field(
+        default=1.0, metadata=_describe("tier threshold coefficient (0.8-0.9 small regions)")
+    )
+    min_tenure_months: int = field(default=6, metadata=_describe("months before a new customer is graded for real"))
+    regrade_every_months: int = field(default=1, metadata=_describe("regrading frequency in months"))
+    history_start: str = field(
+        default="1997-07-01", metadata=_describe("first regrading month of the stability analysis")
+    )
+    validation_horizon_days: int = field(
+        default=181, metadata=_describe("backtest: grades this many days before as_of vs value since")
+    )
+    random_seed: int = field(default=0, metadata=_describe("seed of bootstrap intervals and synthetic data"))
+    synthetic_customers: int = field(default=2000, metadata=_describe("customers of the synthetic source"))
+    metrics_path: str = field(default="", metadata=_describe("write headline metrics JSON here ('' = don't)"))
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            expected = {
+                "str": str,
+                "int": int,
+                "float": (int, float),
+                "list": (list, tuple),
+                "dict": dict,
+            }[f.type]
+            if not isinstance(value, expected) or (f.type == "int" and isinstance(value, bool)):
+                raise ParameterError(f.name, value, f"a value of type {f.type}")
+        check_option("value_metric", self.value_metric, VALUE_METRICS)
+        check_option("scheme", self.scheme, SCHEMES)
+        for name in self.compare:
+            check_option("compare", name, SCHEMES)
+        try:
+            pd.Timestamp(self.as_of)
+            if self.history_start:
+                pd.Timestamp(self.history_start)
+        except ValueError as exc:
+            raise ParameterError("as_of", self.as_of, "a date such as '1997-12-31'") from exc
+        for name in (
+            "value_window_months",
+            "regrade_every_months",
+            "validation_horizon_days",
+            "synthetic_customers",
+        ):
+            if getattr(self, name) < 1:
+                raise ParameterError(name, getattr(self, name), "a positive whole number")
+        if self.min_tenure_months < 0:
+            raise ParameterError("min_tenure_months", self.min_tenure_months, "0 or more months")
+        if not (self.absolute_scale > 0 and math.isfinite(self.absolute_scale)):
+            raise ParameterError("absolute_scale", self.absolute_scale, "a positive number")
+        self.schemes()  # validates every scheme's cut-offs
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]) -> GradingParameters:
+        """Build from a notebook's namespace (its papermill parameters)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{name: namespace[name] for name in names if name in namespace})
+
+    def schemes(self) -> dict[str, Scheme]:
+        """The schemes of the study, with this run's cut-offs."""
+        changes = {
+            "value_share_75_20_5": ("value_share_cuts", {"cuts": tuple(self.value_share_cuts)}),
+            "value_share_80_15_5": (
+                "value_share_variant_cuts",
+                {"cuts": tuple(self.value_share_variant_cuts)},
+            ),
+            "rank_share_5_15_80": ("rank_share_cuts", {"cuts": tuple(self.rank_share_cuts)}),
+            "quota_20_30_40_10": ("quota_shares", {"cuts": tuple(self.quota_shares)}),
+            "absolute_tiers": (
+                "regional_coefficient",
+                {"scale": self.absolute_scale, "coefficient": self.regional_coefficient},
+            ),
+        }
+        schemes = {}
+        for name in SCHEMES:
+            parameter, change = changes.get(name, ("", {}))
+            try:
+                schemes[name] = make_scheme(name, **change)
+            except ParameterError as exc:
+                raise ParameterError(parameter, getattr(self, parameter), exc.expected) from exc
+        return schemes
+
+    @property
+    def value_column(self) -> str:
+        """Summary column of the value metric."""
+        return VALUE_METRICS[self.value_metric]
+
+    @property
+    def window_days(self) -> int:
+        """The value window in days, ending on ``as_of``."""
+        end = pd.Timestamp(self.as_of)
+        return int((end - (end - pd.DateOffset(months=self.value_window_months))).days)
+
+    @property
+    def min_tenure_days(self) -> int:
+        """The minimum tenure in days before ``as_of``."""
+        end = pd.Timestamp(self.as_of)
+        return int((end - (end - pd.DateOffset(months=self.min_tenure_months))).days)
+
+    @property
+    def validation_date(self) -> pd.Timestamp:
+        """Date of the backtest grades: ``validation_horizon_days`` before ``as_of``.
+
+        Predictive validity compares the grades at this date with the value
+        customers brought from it to ``as_of``, so it needs no data after
+        ``as_of`` and a periodic report can run it at the period end.
+        """
+        return pd.Timestamp(self.as_of) - pd.Timedelta(days=self.validation_horizon_days)
+
+    def at(self, date: str | pd.Timestamp) -> GradingParameters:
+        """The same parameters with another ``as_of`` (e.g. the backtest date)."""
+        return dataclasses.replace(self, as_of=str(pd.Timestamp(date).date()))
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Whether the data are the synthetic B2B base."""
+        return self.data_source == SYNTHETIC_B2B
+
+
+def compare_schemes(
+    summary: pd.DataFrame,
+    backtest: pd.DataFrame,
+    periods: pd.DataFrame,
+    params: GradingParameters,
+) -> pd.DataFrame:
+    """Compare grading schemes on concentration, stability, prediction and workload.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Customer summary at ``params.as_of`` (current grades and workload).
+    backtest : DataFrame
+        :func:`analysis.summaries.calibration_holdout` from
+        ``params.validation_date`` to ``params.as_of`` (predictive columns).
+    periods : DataFrame
+        Dense monthly period table up to ``params.as_of``.
+    params : GradingParameters
+        The study's parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scheme: ``scheme``, ``grades``, ``top_grade_customers``
+        (share of graded customers in the best grade), ``top_grade_value``
+        (its share of current value), ``kept_grade`` (share of graded
+        customers keeping their grade from one regrading to the next),
+        ``spearman_rho`` (backtest grade vs value in the following
+        ``validation_horizon_days``), ``capture_rate`` (share of that value
+        held by the backtest's best grade), ``capture_gain`` (capture rate
+        minus the best grade's share of all customers: how much more value
+        than headcount it holds), ``calls_per_month`` and ``visits_per_month``
+        (workload of today's graded and provisional base).
+    """
+    rows = []
+    schemes = params.schemes()
+    for name in params.compare:
+        scheme = schemes[name]
+        grading = _grade(summary, scheme, params)
+        table = grade_table(grading)
+        top = table.iloc[0]
+        counts, _ = migration_matrix(history(periods, params, name))
+        retention = grade_retention(counts)
+        past = _grade(backtest, scheme, params.at(params.validation_date))
+        capture = future_value_by_grade(past, backtest)["share_of_future_value"].iloc[0]
+        tests = grade_separation(past, backtest)
+        graded = grading.customers["status"].isin(["graded", "provisional"])
+        load = workload(grading.customers.loc[graded, "grade"].value_counts(sort=False))
+        best_share_of_all = (past.customers["grade"] == scheme.labels[0]).mean()
+        rows.append(
+            {
+                "scheme": name,
+                "grades": len(scheme.labels),
+                "top_grade_customers": top["share_of_customers"],
+                "top_grade_value": top["share_of_value"],
+                "kept_grade": retention.loc["all", "kept"],
+                "spearman_rho": tests["spearman"].statistic,
+                "capture_rate": capture,
+                "capture_gain": capture - best_share_of_all,
+                "calls_per_month": load["calls_per_month"].iloc[-1],
+                "visits_per_month": load["visits_per_month"].iloc[-1],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _grade(summary: pd.DataFrame, scheme: Scheme, params: GradingParameters) -> Grading:
+    return grade_customers(
+        summary,
+        scheme,
+        value=params.value_column,
+        as_of=params.as_of,
+        min_tenure_days=params.min_tenure_days,
+        score_weights=params.score_weights or None,
+    )
+
+
+def active_values(summary: pd.DataFrame, params: GradingParameters) -> pd.Series:
+    """The value metric of customers with a positive value in the window (the active base).
+
+    Concentration is measured on them: customers who bought nothing in the
+    window would make any base look concentrated.
+    """
+    values = summary[params.value_column]
+    return values[values > 0]
+
+
+def grade(summary: pd.DataFrame, params: GradingParameters, scheme: str | None = None) -> Grading:
+    """Grade the customers under the study's scheme (or another of its schemes) at ``params.as_of``."""
+    return _grade(summary, params.schemes()[scheme or params.scheme], params)
+
+
+def history(periods: pd.DataFrame, params: GradingParameters, scheme: str | None = None) -> pd.DataFrame:
+    """Grades at every regrading month from ``history_start`` to ``as_of`` (see :func:`grade_history`)."""
+    return grade_history(
+        periods,
+        params.schemes()[scheme or params.scheme],
+        metric=params.value_metric,
+        window=params.value_window_months,
+        min_tenure=params.min_tenure_months,
+        start=params.history_start or None,
+        end=params.as_of,
+        every=params.regrade_every_months,
+        score_weights=params.score_weights or None,
+    )
+
+
+def sweep(grading: Grading) -> pd.DataFrame:
+    """Cut-off sweep of the best grade for the studied scheme's graded customers.
+
+    Value-share schemes sweep the cumulative value share; every other scheme
+    sweeps the share of customers.
+    """
+    graded = grading.customers[grading.customers["status"] == "graded"]
+    kind = "value_share" if grading.scheme.kind == "value_share" else "rank_share"
+    return cutoff_sweep(graded["value"], kind=kind)
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def describe_concentration(concentration: pd.DataFrame) -> str:
+    """One sentence on concentration, from :func:`analysis.concentration.concentration_table`."""
+    m = concentration.set_index("measure")
+    top20 = m.loc["top 20% share of value"]
+    gini_row = m.loc["Gini"]
+    verdict = "more" if top20["estimate"] > 0.8 else "less"
+    return (
+        f"The top 20% of customers hold {_pct(top20['estimate'])} of value (95% CI "
+        f"{_pct(top20['lower'])}-{_pct(top20['upper'])}), {verdict} concentrated than the 80/20 rule; "
+        f"Gini {gini_row['estimate']:.2f} ({gini_row['lower']:.2f}-{gini_row['upper']:.2f}); the top 1% "
+        f"alone hold {_pct(m.loc['top 1% share of value', 'estimate'])}."
+    )
+
+
+def describe_grades(table: pd.DataFrame) -> str:
+    """One sentence on the grade table of :func:`analysis.grading.grade_table`."""
+    graded = table[table["share_of_customers"].notna()]
+    parts = [
+        f"{row.grade}: {_pct(row.share_of_customers)} of customers, {_pct(row.share_of_value)} of value "
+        f"(value >= {row.lowest_value:,.2f})"
+        for row in graded.itertuples()
+        if row.customers
+    ]
+    extra = table[table["share_of_customers"].isna()]
+    aside = "; ".join(f"{int(r.customers):,} {r.grade}" for r in extra.itertuples())
+    return "; ".join(parts) + (f". Not graded: {aside}." if aside else ".")
+
+
+def describe_sweep(sweep_table: pd.DataFrame) -> str:
+    """One sentence on where the cut-off curve bends."""
+    bend = sweep_table[sweep_table["bend"]].iloc[0]
+    return (
+        f"The curve bends at a cut-off of {_pct(bend['cut'])}: there, grade A is {_pct(bend['share_of_customers'])} "
+        f"of customers holding {_pct(bend['share_of_value'])} of value (customers worth at least "
+        f"{bend['cutoff_value']:,.2f}); beyond it each added A customer brings less than an average customer."
+    )
+
+
+def describe_stability(retention: pd.DataFrame) -> str:
+    """One sentence on grade retention from :func:`analysis.stability.grade_retention`."""
+    grades = retention.drop(index="all")
+    best = grades.index[0]
+    overall = retention.loc["all"]
+    return (
+        f"From one regrading to the next, {_pct(overall['kept'])} of graded customers keep their grade, "
+        f"{_pct(overall['moved_up'])} move up, {_pct(overall['moved_down'])} move down and "
+        f"{_pct(overall['became_inactive'])} become inactive; {_pct(grades.loc[best, 'kept'])} of {best} "
+        f"customers stay {best}."
+    )
+
+
+def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Sequence[str]) -> str:
+    """One sentence on predictive validity (``labels``: the scheme's grades, best first)."""
+    graded = future[future["grade"].isin(labels) & (future["customers"] > 0)]
+    first, last = graded.iloc[0], graded.iloc[-1]
+    ratio = first["mean_future_value"] / last["mean_future_value"] if last["mean_future_value"] > 0 else np.inf
+    spearman = tests["spearman"]
+    return (
+        f"Customers graded {first['grade']} at the start of the backtest brought {first['mean_future_value']:,.2f} "
+        f"each over the horizon ({first['mean_lower']:,.2f}-{first['mean_upper']:,.2f}), {ratio:,.1f} times a "
+        f"{last['grade']} customer, and held {_pct(first['share_of_future_value'])} of all value in it (capture "
+        f"rate); rank correlation of grade with later value {spearman.statistic:.2f} (p = {spearman.p_value:.2g})."
+    )
+
+
+def rank_schemes(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Schemes ranked for the recommendation, best first.
+
+    Rule: rank the schemes on stability (``kept_grade``), predictive
+    separation (``spearman_rho``) and how much next-period value each
+    than headcount the best grade holds (``capture_gain``), higher is better;
+    order by the mean of the three ranks, ties to the lighter workload.
+    """
+    criteria = ["kept_grade", "spearman_rho", "capture_gain"]
+    ranks = comparison[criteria].rank(ascending=False, method="min")
+    return comparison.assign(mean_rank=ranks.mean(axis=1)).sort_values(
+        ["mean_rank", "calls_per_month"], ignore_index=True
+    )
+
+
+def recommendation(comparison: pd.DataFrame) -> str:
+    """A short recommendation computed from the scheme comparison (rule: :func:`rank_schemes`)."""
+    best = rank_schemes(comparison).iloc[0]
+    stable = comparison.loc[comparison["kept_grade"].idxmax()]
+    separating = comparison.loc[comparison["spearman_rho"].idxmax()]
+    light = comparison.loc[comparison["calls_per_month"].idxmin()]
+    return (
+        f"Recommended: {best['scheme']} (best mean rank over stability, predictive separation and "
+        f"next-period value beyond headcount). Its best grade holds "
+        f"{best['top_grade_customers']:.0%} of graded customers and {best['top_grade_value']:.0%} of "
+        f"their value; {best['kept_grade']:.0%} of customers keep their grade from one regrading to the "
+        f"next; in the backtest its best grade held {best['capture_rate']:.0%} of the value that followed (rank "
+        f"correlation {best['spearman_rho']:.2f}). Most stable: {stable['scheme']} "
+        f"({stable['kept_grade']:.0%} kept); best separation: {separating['scheme']} (rho "
+        f"{separating['spearman_rho']:.2f}); lightest workload: {light['scheme']} "
+        f"({light['calls_per_month']:,.0f} calls a month)."
+    )
+
+
+def headline_metrics(
+    params: GradingParameters,
+    concentration: pd.DataFrame,
+    table: pd.DataFrame,
+    retention: pd.DataFrame,
+    future: pd.DataFrame,
+    comparison: pd.DataFrame,
+) -> dict[str, Any]:
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+    measures = concentration.set_index("measure")["estimate"]
+    graded = table[table["share_of_customers"].notna()]
+
+    def r(x: float) -> float:
+        return round(float(x), 6)
+
+    scored = comparison.set_index("scheme")
+    return {
+        "study": "grading_thresholds",
+        "data_source": params.data_source,
+        "as_of": params.as_of,
+        "scheme": params.scheme,
+        "value_metric": params.value_metric,
+        "gini": r(measures["Gini"]),
+        "top_20_percent_share_of_value": r(measures["top 20% share of value"]),
+        "grade_share_of_customers": {
+            g: r(s) for g, s in zip(graded["grade"], graded["share_of_customers"], strict=True)
+        },
+        "grade_share_of_value": {g: r(s) for g, s in zip(graded["grade"], graded["share_of_value"], strict=True)},
+        "top_grade_cutoff": r(graded["cutoff"].iloc[0]),
+        "kept_grade": r(retention.loc["all", "kept"]),
+        "capture_rate": r(future["share_of_future_value"].iloc[0]),
+        "spearman_rho": {s: r(v) for s, v in scored["spearman_rho"].items()},
+        "recommended_scheme": str(rank_schemes(comparison)["scheme"].iloc[0]),
+    }
