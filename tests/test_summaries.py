@@ -315,3 +315,36 @@ def test_cdnow_summary_is_consistent_with_raw_counts(cdnow):
     assert s["occasions"].sum() == cdnow.groupby(["customer_id", "date"]).ngroups
     assert s["first_purchase"].max() <= pd.Timestamp("1997-03-31")  # the Q1-1997 cohort
     np.testing.assert_allclose(s["total_value"].sum(), cdnow["amount"].sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "pattern"),
+    [
+        ("amount", np.nan, r"column 'amount': non-numeric, missing or infinite amounts in 1 row of 3"),
+        ("amount", np.inf, r"column 'amount': non-numeric, missing or infinite amounts in 1 row of 3.*inf"),
+        ("customer_id", None, r"column 'customer_id': missing, blank or untrimmed customer ids in 1 row"),
+        ("customer_id", " a ", r"column 'customer_id': missing, blank or untrimmed customer ids.*' a '"),
+        ("customer_id", "", r"column 'customer_id': missing, blank or untrimmed customer ids"),
+        ("date", pd.NaT, r"column 'date': unparseable or missing dates in 1 row of 3"),
+        ("margin", -np.inf, r"column 'margin': non-numeric or infinite margins in 1 row of 3"),
+    ],
+)
+def test_typed_parquet_scanned_in_place_refuses_bad_values(tmp_path, column, bad, pattern):
+    """Typed Parquet is validated optimistically (footer null counts, strict casts, id check)."""
+    t = frame([("a", "2024-01-01", 10.0), ("b", "2024-01-20", 12.0), ("c", "2024-01-10", 4.0)])
+    t = t.assign(margin=[1.0, 2.0, 3.0])
+    t[column] = t[column].astype(object) if column == "customer_id" else t[column]
+    t.loc[1, column] = bad
+    path = tmp_path / "t.parquet"
+    t.to_parquet(path)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match=pattern):
+        customer_summary(path, "2024-01-31")
+    assert path.read_bytes() == before
+
+
+def test_csv_scanned_in_place_matches_dataframe(tmp_path):
+    t = frame([("a", "2024-01-01", 10.0), ("a", "2024-01-20", -2.5), ("b", "2024-01-10", 4.0)])
+    path = tmp_path / "t.csv"
+    t.to_csv(path, index=False)
+    pd.testing.assert_frame_equal(customer_summary(path, "2024-01-31"), customer_summary(t, "2024-01-31"))
