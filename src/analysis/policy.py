@@ -19,6 +19,7 @@ __all__ = [
     "CONTACT_CADENCE",
     "DEFAULT_CADENCE_CLASS",
     "SERVICE_POLICY",
+    "VALUE_RISK_ACTIONS",
     "service_policy",
     "workload",
 ]
@@ -155,3 +156,23 @@ def workload(grade_counts: pd.Series, cadence_class: Mapping[str, str] | None = 
         "visits_per_month": table["visits_per_month"].sum(),
     }
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+#: Action per cell of value tier x churn-risk band (DOMAIN.md section 3:
+#: protect the valuable at-risk customers first, serve low-value ones at low
+#: cost, lift the promising ones). ``tier_rank``: ``top`` is the best tier,
+#: ``bottom`` the last, ``middle`` any tier in between.
+VALUE_RISK_ACTIONS = pd.DataFrame(
+    [
+        ("top", "high", "protect first: senior account manager calls now, retention offer, fix open issues"),
+        ("top", "medium", "protect: proactive check-in this month, priority service"),
+        ("top", "low", "retain and reward: keep A-level service, loyalty benefits"),
+        ("middle", "high", "win back selectively: targeted offer where the margin allows"),
+        ("middle", "medium", "develop: cross-sell and upgrade to move up a tier"),
+        ("middle", "low", "develop: grow share of wallet, regular contact"),
+        ("bottom", "high", "let go at low cost: automated win-back only"),
+        ("bottom", "medium", "serve at low cost: standard service, automated contact"),
+        ("bottom", "low", "serve at low cost; watch for growth potential"),
+    ],
+    columns=["tier_rank", "risk", "action"],
+)
