@@ -27,14 +27,12 @@ from analysis.data import (
 )
 from analysis.errors import DataError, ParameterError
 from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.studies import STUDIES, parameter_table
 from analysis.summaries import calibration_holdout, customer_summary, period_table
 
 log = logging.getLogger("analysis")
 
 REPO = Path(__file__).resolve().parents[2]
-
-#: Study notebooks the main job runs, in order.
-STUDIES = ("01_grading_thresholds",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     run.set_defaults(handler=_run)
+
+    params = commands.add_parser("params", help="a study's parameters: type, default, meaning")
+    params.add_argument("study", choices=sorted(STUDIES), help="the study")
+    params.set_defaults(handler=_params)
 
     profile = commands.add_parser("profile", help="data profile of a dataset or file")
     _add_source(profile)
@@ -115,6 +117,13 @@ def _transactions(args: argparse.Namespace) -> pd.DataFrame:
     )
 
 
+def _params(args: argparse.Namespace) -> int:
+    table = parameter_table(args.study)
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        print(table.to_string(index=False))
+    return 0
+
+
 def _profile(args: argparse.Namespace) -> int:
     print(profile_transactions(_transactions(args)).to_string(index=False))
     return 0
@@ -163,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
         write_table(run.staging / "cdnow_customer_months.parquet", periods)
         write_json(run.staging / "metrics.json", metrics)
-        studies = {} if args.no_studies else {s: _run_study(s, run.staging) for s in STUDIES}
+        studies = {} if args.no_studies else {s.path.stem: _run_study(s.path, run.staging) for s in STUDIES.values()}
         manifest = _manifest(vars(args), started) | {"studies": studies}
         manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
         write_json(run.staging / "manifest.json", manifest)
@@ -176,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if manifest["status"] == "ok" else 1
 
 
-def _run_study(study: str, folder: Path) -> dict[str, Any]:
+def _run_study(source: Path, folder: Path) -> dict[str, Any]:
     """Execute one study notebook with papermill into ``folder``; export HTML without code.
 
     A failing notebook is kept (partially executed) and reported, never raised:
@@ -185,7 +194,7 @@ def _run_study(study: str, folder: Path) -> dict[str, Any]:
     import papermill
     from nbconvert import HTMLExporter
 
-    source = REPO / "notebooks" / f"{study}.ipynb"
+    study = source.stem
     executed = folder / f"{study}.ipynb"
     metrics = folder / "metrics" / f"{study}.json"
     started = time.time()
@@ -196,7 +205,7 @@ def _run_study(study: str, folder: Path) -> dict[str, Any]:
             str(executed),
             parameters={"metrics_path": str(metrics)},
             kernel_name="python3",
-            cwd=str(REPO / "notebooks"),
+            cwd=str(source.parent),
             progress_bar=False,
         )
         outcome["status"] = "ok"

@@ -52,62 +52,38 @@ __all__ = [
 ]
 
 
-def _describe(text: str) -> dict[str, str]:
-    return {"description": text}
-
-
 @dataclass(frozen=True)
 class GradingParameters:
     """Parameters of the grading study, checked on creation.
 
-    Every field is a papermill parameter of the notebook, with the same name
-    and default; the descriptions below are the notebook's comments.
+    Every field is a papermill parameter of the notebook with the same name,
+    type and default (a test keeps them equal); each parameter's meaning is
+    the comment beside it in the notebook's parameters cell, which is what
+    ``analysis params grading`` and ``papermill --help-notebook`` show.
     """
 
-    data_source: str = field(
-        default="cdnow",
-        metadata=_describe("'cdnow', 'synthetic_b2b' (synthetic) or a CSV/Parquet path"),
-    )
-    column_map: dict = field(default_factory=dict, metadata=_describe("{contract name: your column} for a user file"))
-    date_format: str = field(default="", metadata=_describe("strptime format of a user file's dates ('' = ISO 8601)"))
-    as_of: str = field(default="1998-06-30", metadata=_describe("analysis date: everything uses data up to this day"))
-    value_metric: str = field(
-        default="revenue",
-        metadata=_describe("'revenue', 'margin' (data with margins) or 'occasions'"),
-    )
-    value_window_months: int = field(default=12, metadata=_describe("trailing window of the value metric, in months"))
-    scheme: str = field(default="value_share_75_20_5", metadata=_describe("scheme studied in detail"))
-    compare: list = field(default_factory=lambda: list(SCHEMES), metadata=_describe("schemes compared side by side"))
-    value_share_cuts: list = field(
-        default_factory=lambda: [0.75, 0.95],
-        metadata=_describe("cumulative value shares closing A and B"),
-    )
-    value_share_variant_cuts: list = field(
-        default_factory=lambda: [0.80, 0.95], metadata=_describe("the 80/15/5 variant")
-    )
-    rank_share_cuts: list = field(
-        default_factory=lambda: [0.05, 0.20], metadata=_describe("customer shares closing A and B")
-    )
-    quota_shares: list = field(
-        default_factory=lambda: [0.2, 0.3, 0.4, 0.1],
-        metadata=_describe("A/B/C/D quotas (sum to 1)"),
-    )
-    score_weights: dict = field(default_factory=dict, metadata=_describe("composite score weights ({} = equal)"))
-    absolute_scale: float = field(default=0.0001, metadata=_describe("scales DOMAIN.md's tier thresholds to the data"))
-    regional_coefficient: float = field(
-        default=1.0, metadata=_describe("tier threshold coefficient (0.8-0.9 small regions)")
-    )
-    min_tenure_months: int = field(default=6, metadata=_describe("months before a new customer is graded for real"))
-    regrade_every_months: int = field(default=1, metadata=_describe("regrading frequency in months"))
-    history_start: str = field(
-        default="1997-07-01", metadata=_describe("first regrading month of the stability analysis")
-    )
-    validation_horizon_days: int = field(
-        default=181, metadata=_describe("backtest: grades this many days before as_of vs value since")
-    )
-    random_seed: int = field(default=0, metadata=_describe("seed of bootstrap intervals and synthetic data"))
-    synthetic_customers: int = field(default=2000, metadata=_describe("customers of the synthetic source"))
-    metrics_path: str = field(default="", metadata=_describe("write headline metrics JSON here ('' = don't)"))
+    data_source: str = "cdnow"
+    column_map: dict = field(default_factory=dict)
+    date_format: str = ""
+    as_of: str = "1998-06-30"
+    value_metric: str = "revenue"
+    value_window_months: int = 12
+    scheme: str = "value_share_75_20_5"
+    compare: list = field(default_factory=lambda: list(SCHEMES))
+    value_share_cuts: list = field(default_factory=lambda: [0.75, 0.95])
+    value_share_variant_cuts: list = field(default_factory=lambda: [0.80, 0.95])
+    rank_share_cuts: list = field(default_factory=lambda: [0.05, 0.20])
+    quota_shares: list = field(default_factory=lambda: [0.2, 0.3, 0.4, 0.1])
+    score_weights: dict = field(default_factory=dict)
+    absolute_scale: float = 0.0001
+    regional_coefficient: float = 1.0
+    min_tenure_months: int = 6
+    regrade_every_months: int = 1
+    history_start: str = "1997-07-01"
+    validation_horizon_days: int = 181
+    random_seed: int = 0
+    synthetic_customers: int = 2000
+    metrics_path: str = ""
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
