@@ -100,3 +100,44 @@ def test_module_entry_point_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "analysis", "profile", "cdnow"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "23570" in done.stdout
+
+
+def test_run_refuses_bad_parameters_before_writing_anything(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    assert main(["run", "grading", "--reports", str(reports), "-p", "shceme=rank_share_5_15_80"]) == 2
+    assert "'shceme'" in capsys.readouterr().err
+    assert main(["run", "grading", "--reports", str(reports), "-p", "quota_shares=[0.5, 0.5, 0.5, 0.1]"]) == 2
+    assert "'quota_shares'" in capsys.readouterr().err
+    params = tmp_path / "params.yaml"
+    params.write_text("grading:\n  min_tenure_months: six\n")
+    assert main(["run", "--reports", str(reports), "--params", str(params)]) == 2
+    assert main(["run", "pricing", "--reports", str(reports)]) == 2
+    assert not reports.exists()  # nothing written
+
+
+def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("grading:\n  as_of: 1998-03-31\n  validation_horizon_days: 90\n")
+    argv = ["run", "grading", "--reports", str(tmp_path), "--params", str(params), "-p", "grading.scheme=computed_abc"]
+    assert main([*argv, "-p", "rank_share_cuts=[0.1, 0.3]", "--name", "custom"]) == 0
+    manifest = json.loads((tmp_path / "custom" / "manifest.json").read_text())
+    resolved = manifest["studies"]["01_grading_thresholds"]["parameters"]
+    assert resolved["as_of"] == "1998-03-31"  # a YAML date stays the text the notebook expects
+    assert resolved["scheme"] == "computed_abc" and resolved["rank_share_cuts"] == [0.1, 0.3]
+    metrics = json.loads((tmp_path / "custom" / "metrics" / "01_grading_thresholds.json").read_text())
+    assert metrics["as_of"] == "1998-03-31" and metrics["scheme"] == "computed_abc"
+
+
+def test_a_failing_study_is_kept_and_reported(tmp_path):
+    """A notebook that fails mid-way: partial notebook kept, manifest names cell and error, exit 1."""
+    # A data source file that exists but holds no valid rows fails inside the notebook.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date,amount\nA,2024-01-01,abc\n")
+    assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", f"data_source={bad}"]) == 1
+    run = tmp_path / "r" / "main-1998-06-30"
+    manifest = json.loads((run / "manifest.json").read_text())
+    outcome = manifest["studies"]["01_grading_thresholds"]
+    assert manifest["status"] == "failed" and outcome["status"] == "failed"
+    assert "DataError" in outcome["error"] and "non-numeric" in outcome["error"]
+    assert outcome["cell"] is not None
+    assert (run / "01_grading_thresholds.ipynb").exists()

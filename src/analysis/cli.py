@@ -27,7 +27,7 @@ from analysis.data import (
 )
 from analysis.errors import DataError, ParameterError
 from analysis.report import atomic_run_folder, write_json, write_table
-from analysis.studies import STUDIES, parameter_table
+from analysis.studies import STUDIES, parameter_table, resolve_parameters
 from analysis.summaries import calibration_holdout, customer_summary, period_table
 
 log = logging.getLogger("analysis")
@@ -56,9 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"analysis {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="the main job: all studies on the shipped data")
-    run.add_argument("--as-of", default="1998-06-30", help="analysis date (default: CDNOW's end)")
-    run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration")
+    run = commands.add_parser("run", help="run studies (default: all, on the shipped data) into a new run folder")
+    run.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {sorted(STUDIES)})")
+    run.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}} (flat for one study)")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="[STUDY.]NAME=VALUE",
+        help="override a parameter (YAML value); without STUDY. it applies to every study that has it",
+    )
+    run.add_argument("--as-of", default=None, help="analysis date of every study and of the data summaries")
+    run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration of the CDNOW summaries")
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
@@ -145,9 +155,58 @@ def _summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_parameters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every chosen study's complete, checked parameters (ParameterError before anything runs)."""
+    import datetime as dt
+
+    import yaml
+
+    for name in args.studies:
+        if name not in STUDIES:
+            raise ParameterError("study", name, f"one of {sorted(STUDIES)}")
+    chosen = list(dict.fromkeys(args.studies)) or list(STUDIES)
+    values: dict[str, dict[str, Any]] = {study: {} for study in chosen}
+
+    def plain(value: Any) -> Any:  # YAML reads 1998-06-30 as a date; parameters take text
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    if args.params:
+        try:
+            loaded = yaml.safe_load(Path(args.params).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParameterError("--params", args.params, f"a readable YAML file ({exc})") from exc
+        if not isinstance(loaded, dict):
+            raise ParameterError("--params", args.params, "a YAML mapping")
+        if set(loaded) <= set(STUDIES) and all(isinstance(v, dict) for v in loaded.values()):
+            for study, mapping in loaded.items():
+                if study in values:
+                    values[study].update({k: plain(v) for k, v in mapping.items()})
+        elif len(chosen) == 1:
+            values[chosen[0]].update({k: plain(v) for k, v in loaded.items()})
+        else:
+            raise ParameterError("--params", args.params, "a mapping {study: {parameter: value}} for several studies")
+    for item in args.parameter:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ParameterError("-p", item, "NAME=VALUE or STUDY.NAME=VALUE")
+        study, dot, name = key.partition(".")
+        targets = [study] if dot else [s for s in chosen if key in parameter_table(s)["parameter"].tolist()]
+        name = name if dot else key
+        if not targets or (dot and study not in values):
+            raise ParameterError(key, text, f"a parameter of a chosen study ({', '.join(chosen)})")
+        for target in targets:
+            values[target][name] = plain(yaml.safe_load(text))
+    if args.as_of:
+        for study in chosen:
+            values[study].setdefault("as_of", args.as_of)
+    return {study: resolve_parameters(study, given) for study, given in values.items()}
+
+
 def _run(args: argparse.Namespace) -> int:
-    """Run the main job (until the study notebooks exist: data profiles and summaries)."""
+    """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
     started = time.time()
+    parameters = {} if args.no_studies else _study_parameters(args)
+    args.as_of = args.as_of or "1998-06-30"
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
     profile = profile_transactions(cdnow)
@@ -172,7 +231,10 @@ def _run(args: argparse.Namespace) -> int:
         write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
         write_table(run.staging / "cdnow_customer_months.parquet", periods)
         write_json(run.staging / "metrics.json", metrics)
-        studies = {} if args.no_studies else {s.path.stem: _run_study(s.path, run.staging) for s in STUDIES.values()}
+        studies = {
+            STUDIES[study].path.stem: _run_study(STUDIES[study].path, run.staging, values)
+            for study, values in parameters.items()
+        }
         manifest = _manifest(vars(args), started) | {"studies": studies}
         manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
         write_json(run.staging / "manifest.json", manifest)
@@ -185,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if manifest["status"] == "ok" else 1
 
 
-def _run_study(source: Path, folder: Path) -> dict[str, Any]:
+def _run_study(source: Path, folder: Path, parameters: dict[str, Any]) -> dict[str, Any]:
     """Execute one study notebook with papermill into ``folder``; export HTML without code.
 
     A failing notebook is kept (partially executed) and reported, never raised:
@@ -198,12 +260,17 @@ def _run_study(source: Path, folder: Path) -> dict[str, Any]:
     executed = folder / f"{study}.ipynb"
     metrics = folder / "metrics" / f"{study}.json"
     started = time.time()
-    outcome: dict[str, Any] = {"notebook": executed.name, "metrics": str(metrics.relative_to(folder))}
+    parameters = parameters | {"metrics_path": str(metrics)}
+    outcome: dict[str, Any] = {
+        "notebook": executed.name,
+        "metrics": str(metrics.relative_to(folder)),
+        "parameters": parameters | {"metrics_path": str(metrics.relative_to(folder))},
+    }
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
-            parameters={"metrics_path": str(metrics)},
+            parameters=parameters,
             kernel_name="python3",
             cwd=str(source.parent),
             progress_bar=False,
