@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+from pathlib import Path
 
 import papermill
 import pytest
+import yaml
 
 from analysis.cli import main
 from analysis.errors import ParameterError
@@ -43,3 +46,20 @@ def test_params_command_lists_every_parameter(capsys):
     out = capsys.readouterr().out
     for name in parameter_table("grading")["parameter"]:
         assert name in out
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml")))
+def test_shipped_parameter_files_are_valid(path):
+    loaded = yaml.safe_load(path.read_text())
+    assert set(loaded) <= set(STUDIES)
+    for study, values in loaded.items():
+        plain = {k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in values.items()}
+        resolved = resolve_parameters(study, plain)
+        assert all(resolved[k] == v for k, v in plain.items())
+
+
+def test_default_parameter_file_matches_the_defaults():
+    loaded = yaml.safe_load((Path(__file__).resolve().parents[1] / "params" / "default.yaml").read_text())
+    for study, values in loaded.items():
+        defaults = resolve_parameters(study, {})
+        assert {k: defaults[k] for k in values} == values
