@@ -141,3 +141,38 @@ def test_a_failing_study_is_kept_and_reported(tmp_path):
     assert "DataError" in outcome["error"] and "non-numeric" in outcome["error"]
     assert outcome["cell"] is not None
     assert (run / "01_grading_thresholds.ipynb").exists()
+
+
+def test_summarize_refuses_missing_folder_and_empty_result_without_leftovers(tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("customer_id,date,amount\n1,2024-01-01,5\n")
+    assert main(["summarize", str(path), "--as-of", "2024-01-31", "--out", str(tmp_path / "no" / "s.csv")]) == 2
+    assert main(["summarize", str(path), "--as-of", "2023-01-31", "--out", str(tmp_path / "s.csv")]) == 1
+    assert "no customer bought on or before 2023-01-31" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
+
+
+def test_publish_file_never_replaces_and_cleans_up(tmp_path):
+    from analysis.errors import ParameterError
+    from analysis.report import publish_file, write_metrics
+
+    target = tmp_path / "metrics.json"
+    write_metrics(target, {"a": 1})
+    with pytest.raises(ParameterError, match="never overwritten"):
+        write_metrics(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 1}
+
+    def broken(staging):
+        staging.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        publish_file(tmp_path / "other.csv", broken)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def test_run_refuses_two_analysis_dates(tmp_path, capsys):
+    argv = ["run", "grading", "--reports", str(tmp_path / "r"), "--as-of", "1998-06-30", "-p", "as_of=1998-03-31"]
+    assert main(argv) == 2
+    assert "one analysis date per run" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -284,3 +284,24 @@ def cdnow_summary(cdnow):
     from analysis.summaries import customer_summary
 
     return customer_summary(cdnow, "1997-12-31")
+
+
+def test_quota_grades_do_not_depend_on_customers_who_are_not_graded():
+    rng = np.random.default_rng(4)
+    values = rng.lognormal(3, 1, 400)
+    base = summary_from(values).assign(trailing_occasions=rng.integers(1, 20, 400).astype(float))
+    inactive = summary_from(np.zeros(300)).assign(customer_id=[f"z{i}" for i in range(300)])
+    inactive = inactive.assign(trailing_occasions=rng.integers(0, 30, 300).astype(float))
+    alone = grade_customers(base, "quota_20_30_40_10").customers
+    mixed = grade_customers(pd.concat([base, inactive], ignore_index=True), "quota_20_30_40_10").customers
+    merged = alone.merge(mixed, on="customer_id", suffixes=("", "_mixed"))
+    assert len(merged) == 400
+    assert (merged["grade"] == merged["grade_mixed"]).all()
+    np.testing.assert_allclose(merged["ranking"], merged["ranking_mixed"])
+
+
+def test_score_percentiles_match_pandas_average_rank_for_members():
+    from analysis.grading import _percentile_against
+
+    x = np.random.default_rng(2).integers(0, 10, 50).astype(float)
+    np.testing.assert_allclose(_percentile_against(x, x), pd.Series(x).rank(method="average", pct=True))

@@ -348,3 +348,42 @@ def test_csv_scanned_in_place_matches_dataframe(tmp_path):
     path = tmp_path / "t.csv"
     t.to_csv(path, index=False)
     pd.testing.assert_frame_equal(customer_summary(path, "2024-01-31"), customer_summary(t, "2024-01-31"))
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "pattern"),
+    [
+        ("amount", np.nan, r"<DataFrame>, column 'amount': missing or infinite amounts in 1 row of 3; first: index 1"),
+        ("date", pd.NaT, r"<DataFrame>, column 'date': missing dates in 1 row of 3; first: index 1"),
+        ("customer_id", " b", r"<DataFrame>, column 'customer_id': missing, blank or untrimmed"),
+    ],
+)
+def test_dataframe_rows_that_sql_would_drop_are_refused(column, bad, pattern):
+    t = frame([("a", "2024-01-01", 10.0), ("a", "2024-01-20", 12.0), ("b", "2024-01-10", 4.0)])
+    if column == "customer_id":
+        t[column] = t[column].astype(object)
+    t.loc[1, column] = bad
+    with pytest.raises(DataError, match=pattern):
+        customer_summary(t, "2024-01-31")
+
+
+def test_time_zone_aware_dates_keep_their_local_day(tmp_path):
+    t = frame([("a", "2024-01-01", 10.0), ("a", "2024-01-20", 12.0)])
+    aware = t.assign(date=pd.to_datetime(["2024-01-01 00:30", "2024-01-20 23:30"]).tz_localize("Europe/Berlin"))
+    s = customer_summary(aware, "2024-01-31")
+    assert s.loc[0, "first_purchase"] == pd.Timestamp("2024-01-01")
+    assert s.loc[0, "last_purchase"] == pd.Timestamp("2024-01-20")
+    aware.to_parquet(tmp_path / "aware.parquet")
+    with pytest.raises(DataError, match="time-zone-aware"):
+        customer_summary(tmp_path / "aware.parquet", "2024-01-31")
+
+
+def test_parquet_without_statistics_is_checked_value_by_value(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = frame([("a", "2024-01-01", 10.0), ("b", "2024-01-20", 12.0)])
+    t.loc[1, "amount"] = None
+    pq.write_table(pa.Table.from_pandas(t), tmp_path / "t.parquet", write_statistics=False)
+    with pytest.raises(DataError, match=r"column 'amount'.* in 1 row of 2"):
+        customer_summary(tmp_path / "t.parquet", "2024-01-31")

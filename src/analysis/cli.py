@@ -26,7 +26,7 @@ from analysis.data import (
     read_transactions,
 )
 from analysis.errors import DataError, ParameterError
-from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.report import atomic_run_folder, publish_file, write_json, write_table
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
 from analysis.summaries import calibration_holdout, customer_summary, period_table
 
@@ -145,12 +145,14 @@ def _summarize(args: argparse.Namespace) -> int:
         raise ParameterError("--out", str(out), "a path that does not exist yet (never overwritten)")
     if out.suffix not in (".csv", ".parquet"):
         raise ParameterError("--out", str(out), "a .csv or .parquet file name")
+    if not out.parent.is_dir():
+        raise ParameterError("--out", str(out), "a file in an existing folder")
     summary = customer_summary(
         _transactions(args), args.as_of, time_unit=args.time_unit, trailing_days=args.trailing_days
     )
-    staging = out.with_name(f".partial-{out.name}")  # same suffix, so the same format
-    write_table(staging, summary)
-    staging.rename(out)
+    if summary.empty:
+        raise DataError(f"no customer bought on or before {args.as_of}", file=args.source, column="date")
+    publish_file(out, lambda staging: write_table(staging, summary))
     print(f"{len(summary):,} customers -> {out}")
     return 0
 
@@ -198,7 +200,9 @@ def _study_parameters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             values[target][name] = plain(yaml.safe_load(text))
     if args.as_of:
         for study in chosen:
-            values[study].setdefault("as_of", args.as_of)
+            given = values[study].setdefault("as_of", args.as_of)
+            if str(given) != args.as_of:
+                raise ParameterError("as_of", given, f"the run's --as-of {args.as_of} (one analysis date per run)")
     return {study: resolve_parameters(study, given) for study, given in values.items()}
 
 
@@ -206,7 +210,11 @@ def _run(args: argparse.Namespace) -> int:
     """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
     started = time.time()
     parameters = {} if args.no_studies else _study_parameters(args)
-    args.as_of = args.as_of or "1998-06-30"
+    dates = {values["as_of"] for values in parameters.values() if "as_of" in values}
+    if len(dates) > 1:
+        raise ParameterError("as_of", sorted(dates), "one analysis date for every study of a run (use --as-of)")
+    # The data summaries and the run's name use the studies' analysis date.
+    args.as_of = args.as_of or (dates.pop() if dates else "1998-06-30")
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
     profile = profile_transactions(cdnow)

@@ -49,7 +49,9 @@ from scipy.linalg import solve_banded
 from analysis.errors import DataError, ParameterError, check_option
 
 __all__ = [
+    "DEFAULT_SCORE_COMPONENTS",
     "SCHEMES",
+    "SCORE_COMPONENTS",
     "VALUE_METRICS",
     "Grading",
     "Scheme",
@@ -322,54 +324,89 @@ def _fmm_spline(x: np.ndarray, y: np.ndarray) -> PPoly:
 # --------------------------------------------------------------------------- scores
 
 
-def composite_score(summary: pd.DataFrame, weights: Mapping[str, float] | None = None) -> pd.Series:
+#: Composite-score components: summary column and direction (+1: higher is better).
+SCORE_COMPONENTS = {
+    "value": ("trailing_value", 1),
+    "frequency": ("trailing_occasions", 1),
+    "margin": ("trailing_margin", 1),
+    "tenure": ("T", 1),
+    "recency": ("days_since_last_purchase", -1),
+}
+#: Components used when no weights are given: those DOMAIN.md names (sales
+#: scale, order quantity, margin, years of dealing) that the data has.
+#: Recency is not among DOMAIN.md's components; it is available on request.
+DEFAULT_SCORE_COMPONENTS = ("value", "frequency", "margin", "tenure")
+
+
+def composite_score(
+    summary: pd.DataFrame,
+    weights: Mapping[str, float] | None = None,
+    *,
+    reference: np.ndarray | None = None,
+) -> pd.Series:
     """100-point composite score for the quota scheme.
 
-    Each component becomes its percentile rank among the customers (ties get
-    the average rank), oriented so that higher is better, and the score is
-    ``100 * sum(weight * rank) / sum(weight)``. DOMAIN.md names the
-    components (sales scale, payment reliability, margin, order quantity...)
-    but no weights, so the default weights are equal and are a parameter.
+    Each component becomes its percentile among the ``reference`` customers
+    (ties get the average rank; other customers are placed on the same
+    scale), oriented so that higher is better, and the score is
+    ``100 * sum(weight * percentile) / sum(weight)``. DOMAIN.md names the
+    components (sales scale, payment reliability, margin, order quantity,
+    years of dealing...) but no weights, so the default weights are equal
+    and are a parameter.
 
     Parameters
     ----------
     summary : DataFrame
         Customer summary (:func:`analysis.summaries.customer_summary`).
     weights : mapping, optional
-        ``{component: weight}`` with components ``value`` (``trailing_value``),
-        ``frequency`` (``trailing_occasions``), ``recency`` (time since the
-        last purchase, ``T - recency``; smaller is better), ``margin``
-        (``trailing_margin``). Default: equal weights on those the data has.
+        ``{component: weight}`` with components ``value``
+        (``trailing_value``), ``frequency`` (``trailing_occasions``),
+        ``margin`` (``trailing_margin``), ``tenure`` (``T``, time since the
+        first purchase) and ``recency`` (time since the last purchase,
+        ``T - recency``; smaller is better). Default: equal weights on
+        :data:`DEFAULT_SCORE_COMPONENTS` that the data has.
+    reference : boolean array, optional
+        Customers whose distribution defines the percentiles (the graded
+        ones); default all. Customers outside it never move anyone's score.
 
     Returns
     -------
     pandas.Series
         Score in [0, 100], aligned with ``summary``.
     """
-    components = {
-        "value": ("trailing_value", 1),
-        "frequency": ("trailing_occasions", 1),
-        "recency": (None, -1),
-        "margin": ("trailing_margin", 1),
-    }
+    data = summary
+    if "recency" in summary and "T" in summary:
+        data = summary.assign(days_since_last_purchase=summary["T"] - summary["recency"])
     if weights is None:
-        weights = {k: 1.0 for k, (col, _) in components.items() if col is None or col in summary}
-    unknown = set(weights) - set(components)
+        weights = {k: 1.0 for k in DEFAULT_SCORE_COMPONENTS if SCORE_COMPONENTS[k][0] in data}
+    unknown = set(weights) - set(SCORE_COMPONENTS)
     if unknown:
-        raise ParameterError("score_weights", dict(weights), f"keys among {list(components)}")
+        raise ParameterError("score_weights", dict(weights), f"keys among {list(SCORE_COMPONENTS)}")
     if not weights or any(not (w >= 0) for w in weights.values()) or sum(weights.values()) <= 0:
         raise ParameterError("score_weights", dict(weights), "non-negative weights, some positive")
-    total = pd.Series(0.0, index=summary.index)
+    mask = np.ones(len(data), dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
+    total = np.zeros(len(data))
     for name, weight in weights.items():
-        column, direction = components[name]
-        if column is None:
-            series = summary["T"] - summary["recency"]
-        elif column in summary:
-            series = summary[column]
-        else:
+        column, direction = SCORE_COMPONENTS[name]
+        if column not in data:
             raise DataError(f"score component {name!r} needs column {column!r}", column=column)
-        total += weight * (direction * series).rank(method="average", pct=True)
-    return 100 * total / sum(weights.values())
+        values = direction * data[column].to_numpy(dtype=float)
+        total += weight * _percentile_against(values, values[mask])
+    return pd.Series(100 * total / sum(weights.values()), index=summary.index)
+
+
+def _percentile_against(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Average-rank percentile of each value within ``reference``.
+
+    For members of ``reference`` this equals pandas' ``rank(method="average",
+    pct=True)``; other values are placed on the same scale without entering it.
+    """
+    if len(reference) == 0:
+        return np.zeros(len(values))
+    ordered = np.sort(reference)
+    below = np.searchsorted(ordered, values, side="left")
+    upto = np.searchsorted(ordered, values, side="right")
+    return (below + (upto - below + 1) / 2) / len(ordered)
 
 
 # --------------------------------------------------------------------------- grading
@@ -465,10 +502,12 @@ def grade_frame(
             hint=f"Available: {list(summary.columns)}",
         )
     values = summary[value].astype(float)
-    ranking = composite_score(summary, score_weights) if scheme.ranks_on_score else values
     positive = values.fillna(0).to_numpy() > 0
     status = np.where(positive, np.where(young, "provisional", "graded"), "no positive value")
     graded = status == "graded"
+    # Quota scores are percentiles among the graded customers only, so neither
+    # provisional nor inactive customers move anyone's grade.
+    ranking = composite_score(summary, score_weights, reference=graded) if scheme.ranks_on_score else values
     cut = _cutoffs(ranking.to_numpy()[graded], scheme)
     details = {}
     if scheme.kind == "computed_abc" and graded.sum() >= 3:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ParameterError, check_option
+from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading import (
     SCHEMES,
     VALUE_METRICS,
@@ -79,7 +79,7 @@ class GradingParameters:
     regional_coefficient: float = 1.0
     min_tenure_months: int = 6
     regrade_every_months: int = 1
-    history_start: str = "1997-07-01"
+    history_start: str = "1997-12-01"
     validation_horizon_days: int = 181
     random_seed: int = 0
     synthetic_customers: int = 2000
@@ -101,12 +101,16 @@ class GradingParameters:
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
             check_option("compare", name, SCHEMES)
-        try:
-            pd.Timestamp(self.as_of)
-            if self.history_start:
-                pd.Timestamp(self.history_start)
-        except ValueError as exc:
-            raise ParameterError("as_of", self.as_of, "a date such as '1997-12-31'") from exc
+        for name in ("as_of", "history_start"):
+            value = getattr(self, name)
+            if name == "history_start" and not value:
+                continue
+            try:
+                pd.Timestamp(value)
+            except ValueError as exc:
+                raise ParameterError(name, value, "a date such as '1997-12-31'") from exc
+        if self.history_start and pd.Timestamp(self.history_start) > pd.Timestamp(self.as_of):
+            raise ParameterError("history_start", self.history_start, f"a month on or before as_of ({self.as_of})")
         for name in (
             "value_window_months",
             "regrade_every_months",
@@ -236,7 +240,9 @@ def compare_schemes(
         tests = grade_separation(past, backtest)
         graded = grading.customers["status"].isin(["graded", "provisional"])
         load = workload(grading.customers.loc[graded, "grade"].value_counts(sort=False))
-        best_share_of_all = (past.customers["grade"] == scheme.labels[0]).mean()
+        # Same population as the capture rate: graded best-grade customers among all known ones.
+        graded_best = (past.customers["status"] == "graded") & (past.customers["grade"] == scheme.labels[0])
+        best_share_of_all = graded_best.mean()
         rows.append(
             {
                 "scheme": name,
@@ -271,7 +277,19 @@ def active_values(summary: pd.DataFrame, params: GradingParameters) -> pd.Series
     Concentration is measured on them: customers who bought nothing in the
     window would make any base look concentrated.
     """
+    if params.value_column not in summary:
+        raise DataError(
+            f"value metric {params.value_metric!r} needs column {params.value_column!r}, which the data lacks",
+            column=params.value_column,
+            hint="Choose value_metric 'revenue' or 'occasions', or supply a margin column",
+        )
     values = summary[params.value_column]
+    if not (values > 0).any():
+        raise DataError(
+            f"no customer has a positive {params.value_metric} in the window ending {params.as_of}",
+            column=params.value_column,
+            hint="Check as_of against the dates in the data",
+        )
     return values[values > 0]
 
 
@@ -313,6 +331,11 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
+def _p_value(p: float) -> str:
+    """A p-value as text; underflow to 0 is shown as a bound, never as 'p = 0'."""
+    return "p < 1e-300" if p < 1e-300 else f"p = {p:.2g}"
+
+
 def describe_concentration(concentration: pd.DataFrame) -> str:
     """One sentence on concentration, from :func:`analysis.concentration.concentration_table`."""
     m = concentration.set_index("measure")
@@ -332,7 +355,7 @@ def describe_grades(table: pd.DataFrame) -> str:
     graded = table[table["share_of_customers"].notna()]
     parts = [
         f"{row.grade}: {_pct(row.share_of_customers)} of customers, {_pct(row.share_of_value)} of value "
-        f"(value >= {row.lowest_value:,.2f})"
+        f"(lowest value {row.lowest_value:,.2f})"
         for row in graded.itertuples()
         if row.customers
     ]
@@ -351,8 +374,8 @@ def describe_sweep(sweep_table: pd.DataFrame) -> str:
     )
 
 
-def describe_stability(retention: pd.DataFrame) -> str:
-    """One sentence on grade retention from :func:`analysis.stability.grade_retention`."""
+def describe_stability(retention: pd.DataFrame, params: GradingParameters | None = None) -> str:
+    """Sentences on grade retention from :func:`analysis.stability.grade_retention`."""
     grades = retention.drop(index="all")
     best = grades.index[0]
     overall = retention.loc["all"]
@@ -361,12 +384,21 @@ def describe_stability(retention: pd.DataFrame) -> str:
         f"{_pct(overall['moved_up'])} move up, {_pct(overall['moved_down'])} move down and "
         f"{_pct(overall['became_inactive'])} become inactive; {_pct(grades.loc[best, 'kept'])} of {best} "
         f"customers stay {best}."
+    ) + (
+        f" Consecutive {params.value_window_months}-month windows regraded every {params.regrade_every_months} "
+        f"month(s) share {params.value_window_months - params.regrade_every_months} months of data, so grades are "
+        f"stable partly by construction, and no one becomes inactive within {params.value_window_months} months of a "
+        f"purchase."
+        if params is not None
+        else ""
     )
 
 
 def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Sequence[str]) -> str:
     """One sentence on predictive validity (``labels``: the scheme's grades, best first)."""
     graded = future[future["grade"].isin(labels) & (future["customers"] > 0)]
+    if graded.empty:
+        raise DataError("no graded customers at the start of the backtest", hint="Shorten validation_horizon_days")
     first, last = graded.iloc[0], graded.iloc[-1]
     ratio = first["mean_future_value"] / last["mean_future_value"] if last["mean_future_value"] > 0 else np.inf
     spearman = tests["spearman"]
@@ -374,7 +406,7 @@ def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Se
         f"Customers graded {first['grade']} at the start of the backtest brought {first['mean_future_value']:,.2f} "
         f"each over the horizon ({first['mean_lower']:,.2f}-{first['mean_upper']:,.2f}), {ratio:,.1f} times a "
         f"{last['grade']} customer, and held {_pct(first['share_of_future_value'])} of all value in it (capture "
-        f"rate); rank correlation of grade with later value {spearman.statistic:.2f} (p = {spearman.p_value:.2g})."
+        f"rate); rank correlation of grade with later value {spearman.statistic:.2f} ({_p_value(spearman.p_value)})."
     )
 
 
@@ -384,31 +416,37 @@ def rank_schemes(comparison: pd.DataFrame) -> pd.DataFrame:
     Rule: rank the schemes on stability (``kept_grade``), predictive
     separation (``spearman_rho``) and how much next-period value each
     than headcount the best grade holds (``capture_gain``), higher is better;
-    order by the mean of the three ranks, ties to the lighter workload.
+    order by the mean of the three ranks, ties to the lighter workload (calls
+    plus visits a month).
     """
     criteria = ["kept_grade", "spearman_rho", "capture_gain"]
     ranks = comparison[criteria].rank(ascending=False, method="min")
-    return comparison.assign(mean_rank=ranks.mean(axis=1)).sort_values(
-        ["mean_rank", "calls_per_month"], ignore_index=True
+    contacts = comparison["calls_per_month"] + comparison["visits_per_month"]
+    return comparison.assign(mean_rank=ranks.mean(axis=1), contacts_per_month=contacts).sort_values(
+        ["mean_rank", "contacts_per_month"], ignore_index=True
     )
 
 
 def recommendation(comparison: pd.DataFrame) -> str:
     """A short recommendation computed from the scheme comparison (rule: :func:`rank_schemes`)."""
-    best = rank_schemes(comparison).iloc[0]
+    ranked = rank_schemes(comparison)
+    best = ranked.iloc[0]
+    tied = ranked[(ranked["mean_rank"] == best["mean_rank"]) & (ranked["scheme"] != best["scheme"])]
+    tie = f" It ties on mean rank with {', '.join(tied['scheme'])} and has the lighter workload." if len(tied) else ""
     stable = comparison.loc[comparison["kept_grade"].idxmax()]
     separating = comparison.loc[comparison["spearman_rho"].idxmax()]
-    light = comparison.loc[comparison["calls_per_month"].idxmin()]
+    light = ranked.loc[ranked["contacts_per_month"].idxmin()]
     return (
         f"Recommended: {best['scheme']} (best mean rank over stability, predictive separation and "
-        f"next-period value beyond headcount). Its best grade holds "
+        f"next-period value beyond headcount).{tie} Its best grade holds "
         f"{best['top_grade_customers']:.0%} of graded customers and {best['top_grade_value']:.0%} of "
         f"their value; {best['kept_grade']:.0%} of customers keep their grade from one regrading to the "
         f"next; in the backtest its best grade held {best['capture_rate']:.0%} of the value that followed (rank "
         f"correlation {best['spearman_rho']:.2f}). Most stable: {stable['scheme']} "
         f"({stable['kept_grade']:.0%} kept); best separation: {separating['scheme']} (rho "
         f"{separating['spearman_rho']:.2f}); lightest workload: {light['scheme']} "
-        f"({light['calls_per_month']:,.0f} calls a month)."
+        f"({light['calls_per_month']:,.0f} calls and {light['visits_per_month']:,.0f} visits a month). Schemes with "
+        f"more grades tend to score higher rank correlations and lower retention, so read close calls with care."
     )
 
 

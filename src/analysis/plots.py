@@ -120,41 +120,35 @@ def lorenz_plot(
     return ax
 
 
-def cutoff_sweep_plot(sweep: pd.DataFrame, *, kind: str = "value_share", ax: Axes | None = None) -> Axes:
-    """Grade-A size and captured value as the A cut-off moves, with the bend marked.
+def cutoff_sweep_plot(sweep: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """What each A cut-off buys: share of value held by A against A's share of customers.
 
     Parameters
     ----------
     sweep : DataFrame
-        Output of :func:`analysis.grading.cutoff_sweep`.
-    kind : str
-        Which cut-off was swept (for the axis label).
+        Output of :func:`analysis.grading.cutoff_sweep`; each point is one cut-off.
     """
     ax = _axes(ax)
-    ax.plot(sweep["cut"], sweep["share_of_customers"], label="A customers (share of customers)")
-    ax.plot(sweep["cut"], sweep["share_of_value"], label="value held by A (share of value)")
+    ax.plot(sweep["share_of_customers"], sweep["share_of_value"], marker=".", label="A at each cut-off")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="no concentration")
     bend = sweep[sweep["bend"]]
     if not bend.empty:
         row = bend.iloc[0]
-        ax.axvline(row["cut"], color="grey", linestyle=":", linewidth=1)
-        ax.plot([row["cut"]] * 2, [row["share_of_customers"], row["share_of_value"]], "o", color="black")
-        ax.text(
-            0.03,
-            0.95,
-            f"bend at {row['cut']:.0%}: A = {row['share_of_customers']:.0%} of customers, "
-            f"{row['share_of_value']:.0%} of value",
-            transform=ax.transAxes,
-            va="top",
+        ax.plot([row["share_of_customers"]], [row["share_of_value"]], "o", color="black", label="bend")
+        ax.annotate(
+            f"bend: A = {row['share_of_customers']:.0%} of customers, {row['share_of_value']:.0%} of value",
+            (row["share_of_customers"], row["share_of_value"]),
+            xytext=(10, -18),
+            textcoords="offset points",
         )
-    what = "cumulative share of value" if kind == "value_share" else "share of customers"
     ax.xaxis.set_major_formatter(PercentFormatter(1))
     ax.yaxis.set_major_formatter(PercentFormatter(1))
     ax.set(
         xlim=(0, 1),
         ylim=(0, 1.02),
-        xlabel=f"A cut-off ({what})",
-        ylabel="share",
-        title="Sensitivity of grade A to its cut-off",
+        xlabel="grade A's share of customers",
+        ylabel="grade A's share of value",
+        title="What moving the A cut-off buys",
     )
     ax.legend(loc="lower right")
     return ax
@@ -188,7 +182,9 @@ def migration_heatmap(probabilities: pd.DataFrame, *, ax: Axes | None = None, **
     return ax
 
 
-def future_value_plot(table: pd.DataFrame, *, value_label: str = "value", ax: Axes | None = None) -> Axes:
+def future_value_plot(
+    table: pd.DataFrame, *, value_label: str = "value", horizon_days: int | None = None, ax: Axes | None = None
+) -> Axes:
     """Mean next-period value per grade with its confidence interval.
 
     Parameters
@@ -213,7 +209,9 @@ def future_value_plot(table: pd.DataFrame, *, value_label: str = "value", ax: Ax
     ax.set_xticks(positions, table["grade"].tolist())
     ax.set(
         xlabel="grade at the start of the backtest",
-        ylabel=f"mean {value_label} per customer afterwards",
+        ylabel=f"mean {value_label} per customer in the next {horizon_days} days"
+        if horizon_days
+        else f"mean {value_label} per customer afterwards",
         title="Do grades predict the value that follows?",
     )
     ax.legend(loc="upper right")

@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["RunFolder", "atomic_run_folder", "write_json", "write_metrics", "write_table"]
+from analysis.errors import ParameterError
+
+__all__ = ["RunFolder", "atomic_run_folder", "publish_file", "write_json", "write_metrics", "write_table"]
 
 log = logging.getLogger("analysis")
 
@@ -87,20 +89,42 @@ def write_json(path: str | Path, payload: Any) -> None:
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path | None:
-    """Write a study's headline metrics as JSON, atomically; ``""`` writes nothing.
+def publish_file(target: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write a file next to ``target`` and link it into place only if ``target`` does not exist.
 
-    The file is written next to its destination and renamed into place, so a
-    reader never sees a half-written file. Equal metrics give identical bytes.
+    ``write`` receives a staging path with the target's suffix. A reader never
+    sees a half-written file, a failed write leaves nothing behind, and an
+    existing file (even one created meanwhile by another process) is never
+    replaced: ``os.link`` fails if the name is taken.
+
+    Raises
+    ------
+    ParameterError
+        If ``target`` exists.
+    """
+    target = Path(target)
+    staging = target.with_name(f".partial-{os.getpid()}-{target.name}")
+    try:
+        write(staging)
+        try:
+            os.link(staging, target)
+        except FileExistsError as exc:
+            raise ParameterError("output", str(target), "a path that does not exist yet (never overwritten)") from exc
+    finally:
+        staging.unlink(missing_ok=True)
+    return target
+
+
+def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path | None:
+    """Write a study's headline metrics as JSON, atomically and never over an existing file.
+
+    ``""`` writes nothing. Equal metrics give identical bytes.
     """
     if not path:
         return None
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".partial-{target.name}")
-    write_json(staging, dict(metrics))
-    os.replace(staging, target)
-    return target
+    return publish_file(target, lambda staging: write_json(staging, dict(metrics)))
 
 
 def write_table(path: str | Path, table: pd.DataFrame) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data import DATASETS, load_dataset, read_transactions
-from analysis.errors import ParameterError
+from analysis.errors import DataError, ParameterError
 from analysis.synthetic import generate_b2b
 
 __all__ = ["SYNTHETIC_B2B", "load_transactions"]
@@ -24,6 +24,7 @@ def load_transactions(
     date_format: str | None = None,
     seed: int = 0,
     synthetic_customers: int = 2000,
+    up_to: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Transactions of a study's data source.
 
@@ -38,6 +39,9 @@ def load_transactions(
         For a user file, as in :func:`analysis.data.read_transactions`.
     seed, synthetic_customers
         For the synthetic source.
+    up_to : date, optional
+        Keep only rows dated on or before this day (the study's ``as_of``),
+        so that nothing later can reach the study, not even its data profile.
 
     Returns
     -------
@@ -46,12 +50,19 @@ def load_transactions(
     """
     if source == SYNTHETIC_B2B:
         frame = generate_b2b(synthetic_customers, seed=seed).transactions
-        frame.attrs["source"] = f"synthetic B2B (seed {seed}, {synthetic_customers} customers)"
-        return frame
-    if source in DATASETS:
+        label = f"synthetic B2B (seed {seed}, {synthetic_customers} customers)"
+    elif source in DATASETS:
         if source != "cdnow":
             raise ParameterError("data_source", source, "a transactions source: 'cdnow', 'synthetic_b2b' or a file")
-        return load_dataset(source)
-    if not Path(source).suffix:
+        frame, label = load_dataset(source), source
+    elif not Path(source).suffix:
         raise ParameterError("data_source", source, "'cdnow', 'synthetic_b2b' or a .csv/.parquet file path")
-    return read_transactions(source, columns=columns, date_format=date_format or None)
+    else:
+        frame, label = read_transactions(source, columns=columns, date_format=date_format or None), source
+    if up_to is not None:
+        end = pd.Timestamp(up_to).normalize() + pd.Timedelta(days=1)
+        frame = frame[frame["date"] < end].reset_index(drop=True)
+        if frame.empty:
+            raise DataError(f"no transactions on or before {pd.Timestamp(up_to).date()}", file=label, column="date")
+    frame.attrs["source"] = label
+    return frame

@@ -59,10 +59,12 @@ class _Source:
 def _run(source: Source, build_sql: Callable[[bool], str], params: dict, memory_limit: str | None) -> pd.DataFrame:
     """Register ``source`` as ``src`` on a private DuckDB connection and run one query.
 
-    Validation is optimistic for typed Parquet data: the query runs with
-    strict casts, so a NaN or infinite amount stops it, and the result is
-    checked for blank or untrimmed ids; only then does the detailed (slower)
-    validation run, to name the column, count and example values.
+    Validation is optimistic for typed Parquet data: nulls are counted from
+    the file footers (every value is checked when a footer has no
+    statistics), the query runs with strict casts, so a NaN or infinite amount
+    stops it, and the result is checked for blank or untrimmed ids; only then
+    does the detailed (slower) validation run, to name the column, count and
+    example values. DataFrames are checked in pandas before the query.
     """
     with tempfile.TemporaryDirectory(prefix="analysis-duckdb-") as spill:
         con = duckdb.connect(config={"temp_directory": spill})
@@ -102,17 +104,48 @@ def _register(con: duckdb.DuckDBPyConnection, source: Source) -> _Source:
     if not pd.api.types.is_numeric_dtype(source["amount"]):
         raise DataError("column is not numeric", file=label, column="amount")
     has_margin = "margin" in source.columns
-    con.register("raw", source[["customer_id", "date", "amount"] + (["margin"] if has_margin else [])])
+    columns = ["customer_id", "date", "amount"] + (["margin"] if has_margin else [])
+    frame = source[columns]
+    _check_frame(frame, label)
+    if frame["date"].dt.tz is not None:
+        # Keep the local wall time, as read_transactions does (never UTC days).
+        frame = frame.assign(date=frame["date"].dt.tz_localize(None))
+    con.register("raw", frame)
     con.execute(_typed_view("raw", has_margin))
 
     def validate() -> None:
-        raise DataError(
-            "missing, non-numeric or infinite values, or blank ids",
-            file=label,
-            hint="Read the data with analysis.data.read_transactions first: it names the rows",
-        )
+        _check_frame(frame, label)
 
     return _Source(label, has_margin, validate)
+
+
+def _check_frame(frame: pd.DataFrame, label: str) -> None:
+    """Refuse a DataFrame with rows the SQL would otherwise drop silently (names the index labels)."""
+    ids = frame["customer_id"]
+    problems = {
+        "customer_id": (
+            "missing, blank or untrimmed customer ids",
+            ids.isna() | (ids.astype("str").str.strip() != ids.astype("str")) | (ids.astype("str").str.strip() == ""),
+        ),
+        "date": ("missing dates", frame["date"].isna()),
+        "amount": ("missing or infinite amounts", ~np.isfinite(frame["amount"].to_numpy(dtype=float))),
+    }
+    if "margin" in frame:
+        problems["margin"] = ("missing or infinite margins", ~np.isfinite(frame["margin"].to_numpy(dtype=float)))
+    for column, (problem, mask) in problems.items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            where = np.flatnonzero(mask)[:5]
+            raise DataError(
+                problem,
+                file=label,
+                column=column,
+                n_bad=int(mask.sum()),
+                n_rows=len(frame),
+                examples=[(frame.index[i], frame[column].iloc[i]) for i in where],
+                row_label="index",
+                hint="Read the data with analysis.data.read_transactions, which validates it",
+            )
 
 
 def _typed_view(relation: str, has_margin: bool) -> str:
@@ -169,14 +202,23 @@ def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         and types["date"].startswith(_DATE_TYPES)
         and all(types[c].startswith(_NUMBER_TYPES) for c in ("amount", "margin") if c in types)
     )
+    if types["date"].startswith("TIMESTAMP WITH TIME ZONE"):
+        raise DataError(
+            "time-zone-aware timestamps cannot be scanned in place (their calendar day depends on the zone)",
+            file=file,
+            column="date",
+            hint="Read the file with analysis.data.read_transactions(..., timezone=...) and pass the DataFrame",
+        )
     if is_parquet and typed:
-        # Exact null counts from the Parquet footers, without a scan.
+        # Null counts from the Parquet footers, without a scan; a row group
+        # without statistics counts as unknown, and then every value is checked.
         columns = ["customer_id", "date", "amount"] + (["margin"] if has_margin else [])
-        nulls = con.execute(
-            f"""SELECT coalesce(sum(stats_null_count), 0) FROM parquet_metadata('{_quote(target)}')
+        nulls, unknown = con.execute(
+            f"""SELECT coalesce(sum(stats_null_count), 0), count(*) FILTER (WHERE stats_null_count IS NULL)
+                FROM parquet_metadata('{_quote(target)}')
                 WHERE path_in_schema IN ({", ".join(repr(c) for c in columns)})"""
-        ).fetchone()[0]
-        if nulls:
+        ).fetchone()
+        if nulls or unknown:
             validate()
         con.execute(_typed_view("raw", has_margin))
     else:
