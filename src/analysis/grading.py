@@ -220,7 +220,10 @@ def computed_abc_limits(values: np.ndarray | Sequence[float]) -> dict[str, float
     """Ultsch & Lötsch's computed ABC analysis limits.
 
     Follows the published definition and its reference implementation (R
-    package ``ABCanalysis``): the ABC curve (share of customers, sorted by
+    package ``ABCanalysis``, ``ABCanalysis.R`` of the authors' repository,
+    2014-2017: ``ABLimit = sorted[round(A_x n)]``, A = values above it, B =
+    values from it down to ``BCLimit = sorted[round(C_x n)]``; other
+    versions may place the single item at a limit differently): the ABC curve (share of customers, sorted by
     value descending, against cumulative share of value, through (0, 0)) is
     interpolated by a cubic spline on a grid of step 0.01 (n < 101) or 0.001;
     the **Pareto point** is the grid point nearest to (0, 1), the
