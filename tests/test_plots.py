@@ -1,0 +1,79 @@
+"""Every figure function draws on the axes it is given, returns them, and labels them."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import plots
+from analysis.concentration import lorenz_curve, pareto_curve
+from analysis.grading import cutoff_sweep
+
+VALUES = np.random.default_rng(0).lognormal(3, 1, 500)
+
+
+def labelled(ax):
+    return bool(ax.get_title()) and bool(ax.get_xlabel()) and bool(ax.get_ylabel())
+
+
+CASES = {
+    "pareto": lambda ax: plots.pareto_chart(pareto_curve(VALUES), ax=ax),
+    "lorenz": lambda ax: plots.lorenz_plot(lorenz_curve(VALUES), gini=0.5, ax=ax),
+    "sweep": lambda ax: plots.cutoff_sweep_plot(cutoff_sweep(VALUES), ax=ax),
+    "migration": lambda ax: plots.migration_heatmap(
+        pd.DataFrame([[0.8, 0.2], [0.1, 0.9]], index=["A", "B"], columns=["A", "B"]), ax=ax
+    ),
+    "future": lambda ax: plots.future_value_plot(
+        pd.DataFrame(
+            {"grade": ["A", "B"], "mean_future_value": [5.0, 1.0], "mean_lower": [4.0, 0.5], "mean_upper": [6.0, 1.5]}
+        ),
+        horizon_days=90,
+        ax=ax,
+    ),
+    "survival": lambda ax: plots.survival_plot(
+        pd.DataFrame(
+            {
+                "contract": ["a", "a", "b", "b"],
+                "time": [0, 5, 0, 5],
+                "survival": [1.0, 0.8, 1.0, 0.6],
+                "lower_95": [1.0, 0.7, 1.0, 0.5],
+                "upper_95": [1.0, 0.9, 1.0, 0.7],
+            }
+        ),
+        group="contract",
+        time_label="months",
+        ax=ax,
+    ),
+    "ratios": lambda ax: plots.ratio_plot(
+        pd.DataFrame({"odds_ratio": [2.0, 0.5], "lower_95": [1.5, 0.3], "upper_95": [2.5, 0.8]}, index=["x", "y"]),
+        ratio="odds_ratio",
+        lower="lower_95",
+        upper="upper_95",
+        ax=ax,
+    ),
+    "calibration": lambda ax: plots.calibration_plot(
+        pd.DataFrame(
+            {
+                "mean_predicted": [0.1, 0.5],
+                "observed_rate": [0.12, 0.45],
+                "observed_lower_95": [0.08, 0.4],
+                "observed_upper_95": [0.16, 0.5],
+            }
+        ),
+        ax=ax,
+    ),
+    "gains": lambda ax: plots.gains_plot(
+        pd.DataFrame({"cumulative_share_customers": [0.5, 1.0], "cumulative_share_churners": [0.8, 1.0]}), ax=ax
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_figure_draws_on_given_axes_and_is_labelled(name):
+    _fig, ax = plt.subplots()
+    returned = CASES[name](ax)
+    assert returned is ax
+    assert labelled(ax), name
+    assert ax.has_data() or ax.collections or ax.images
