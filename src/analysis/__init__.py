@@ -10,6 +10,14 @@ Module map (data flows one way, left to right)::
 - :mod:`analysis.synthetic` seeded synthetic B2B customer base with documented planted effects
 - :mod:`analysis.summaries` per-customer and per-period tables on DuckDB (the only code that
   aggregates raw transactions)
+- :mod:`analysis.stats`     intervals and test results shared by the studies
+- :mod:`analysis.concentration`, :mod:`analysis.grading`, :mod:`analysis.stability`,
+  :mod:`analysis.validity`, :mod:`analysis.policy`, :mod:`analysis.grading_study`  study 1
+- :mod:`analysis.churn`, :mod:`analysis.churn_models`, :mod:`analysis.churn_study`  study 2
+- :mod:`analysis.value`     RFM, segments, pyramids, value x risk (study 3)
+- :mod:`analysis.plots`     one function per figure
+- :mod:`analysis.sources`, :mod:`analysis.studies`, :mod:`analysis.report`  data sources,
+  the study registry, atomic run folders and metrics
 - :mod:`analysis.cli`       the ``analysis`` command
 """
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.churn_study import ChurnParameters
 from analysis.errors import ParameterError, check_option
 from analysis.grading_study import GradingParameters
 
@@ -42,6 +43,7 @@ class Study:
 
 STUDIES: dict[str, Study] = {
     "grading": Study("grading", "01_grading_thresholds.ipynb", GradingParameters),
+    "churn": Study("churn", "02_churn_signals.ipynb", ChurnParameters),
 }
 
 

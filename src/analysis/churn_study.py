@@ -1,0 +1,361 @@
+"""Study 2, churn signals: parameters, steps and sentences of the notebook.
+
+``notebooks/02_churn_signals.ipynb`` calls these one step at a time; the
+statistics live in :mod:`analysis.churn` and :mod:`analysis.churn_models`.
+:class:`ChurnParameters` is the single declaration of the study's parameters
+(the notebook's parameters cell holds the same names, types and defaults and
+the description of each).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.churn import TRANSACTION_SIGNALS, b2b_churn_frame, signal_table, transaction_churn_frame
+from analysis.churn_models import LogisticModel, Validation, fit_logistic
+from analysis.errors import DataError, ParameterError
+from analysis.synthetic import SIGNALS as PLANTED_SIGNALS
+from analysis.synthetic import generate_b2b
+
+__all__ = [
+    "ChurnParameters",
+    "churn_by_horizon",
+    "describe_alerts",
+    "describe_cox",
+    "describe_planted",
+    "describe_signals",
+    "describe_survival",
+    "describe_validation",
+    "headline_metrics",
+    "planted_effects_check",
+    "score",
+    "survival_signal",
+    "transaction_formula",
+]
+
+#: Terms of the transaction study's logistic model (column, term): flags as
+#: they are, skewed continuous signals on a log scale.
+TRANSACTION_TERMS = (
+    ("beyond_usual_gap", "beyond_usual_gap"),
+    ("dormant", "dormant"),
+    ("frequency_drop", "frequency_drop"),
+    ("value_drop", "value_drop"),
+    ("recency_days", "np.log1p(recency_days)"),
+    ("tenure_days", "np.log1p(tenure_days)"),
+    ("occasions", "np.log1p(occasions)"),
+    ("trailing_value", "np.log1p(trailing_value)"),
+)
+
+
+@dataclass(frozen=True)
+class ChurnParameters:
+    """Parameters of the churn study, checked on creation (meanings: the notebook's parameters cell)."""
+
+    data_source: str = "cdnow"
+    column_map: dict = field(default_factory=dict)
+    date_format: str = ""
+    as_of: str = "1997-09-30"
+    validation_as_of: str = "1997-12-31"
+    horizon_days: int = 90
+    horizons: list = field(default_factory=lambda: [30, 60, 90, 180])
+    lookback_days: int = 365
+    window_days: int = 90
+    drop_size: float = 0.5
+    gap_factor: float = 2.0
+    capacity: int = 500
+    capacities: list = field(default_factory=lambda: [100, 250, 500, 1000, 2000, 4000])
+    alerts_path: str = ""
+    pseudonymise: bool = False
+    pseudonym_salt: str = ""
+    synthetic_customers: int = 4000
+    random_seed: int = 0
+    metrics_path: str = ""
+
+    def __post_init__(self) -> None:
+        types = {"str": str, "int": int, "float": (int, float), "list": (list, tuple), "dict": dict, "bool": bool}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, types[f.type]) or (f.type == "int" and isinstance(value, bool)):
+                raise ParameterError(f.name, value, f"a value of type {f.type}")
+        for name in ("as_of", "validation_as_of"):
+            try:
+                pd.Timestamp(getattr(self, name))
+            except ValueError as exc:
+                raise ParameterError(name, getattr(self, name), "a date such as '1997-09-30'") from exc
+        if pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
+            raise ParameterError("validation_as_of", self.validation_as_of, f"a date after as_of ({self.as_of})")
+        for name in ("horizon_days", "lookback_days", "window_days", "capacity", "synthetic_customers"):
+            if getattr(self, name) < 1:
+                raise ParameterError(name, getattr(self, name), "a positive whole number")
+        for name in ("horizons", "capacities"):
+            values = getattr(self, name)
+            if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+                raise ParameterError(name, values, "a non-empty list of positive whole numbers")
+        if not 0 < self.drop_size < 1:
+            raise ParameterError("drop_size", self.drop_size, "a share strictly between 0 and 1")
+        if not (self.gap_factor > 0 and math.isfinite(self.gap_factor)):
+            raise ParameterError("gap_factor", self.gap_factor, "a positive number")
+        if self.pseudonymise and not self.pseudonym_salt:
+            raise ParameterError("pseudonym_salt", self.pseudonym_salt, "a non-empty secret when pseudonymise is true")
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]) -> ChurnParameters:
+        """Build from a notebook's namespace (its papermill parameters)."""
+        return cls(**{f.name: namespace[f.name] for f in dataclasses.fields(cls) if f.name in namespace})
+
+    def frame_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.churn.transaction_churn_frame` (but the date)."""
+        return {
+            "horizon_days": self.horizon_days,
+            "lookback_days": self.lookback_days,
+            "window_days": self.window_days,
+            "drop_size": self.drop_size,
+            "gap_factor": self.gap_factor,
+        }
+
+
+def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
+    """How the churn rate and the strongest signal move with the horizon H.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per horizon that fits in the data: ``horizon_days``,
+        ``customers`` (active in the lookback window), ``churn_rate``,
+        ``strongest_signal``, its ``auc`` and ``direction``.
+    """
+    end = transactions["date"].max()
+    rows = []
+    for horizon in params.horizons:
+        if pd.Timestamp(params.as_of) + pd.Timedelta(days=horizon) > end:
+            continue
+        options = params.frame_options() | {"horizon_days": horizon}
+        frame = transaction_churn_frame(transactions, as_of=params.as_of, **options)
+        table = signal_table(frame, TRANSACTION_SIGNALS)
+        top = table.iloc[0]
+        rows.append(
+            {
+                "horizon_days": horizon,
+                "customers": len(frame),
+                "churn_rate": frame["churned"].mean(),
+                "strongest_signal": top["signal"],
+                "auc": top["auc"],
+                "direction": top["direction"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def transaction_formula(frame: pd.DataFrame) -> str:
+    """The logistic formula of the transaction study for this frame.
+
+    The terms of :data:`TRANSACTION_TERMS` whose column varies in ``frame``
+    (a constant signal, e.g. no dormant customer at all, cannot be estimated).
+    """
+    terms = [term for column, term in TRANSACTION_TERMS if frame[column].nunique(dropna=True) > 1]
+    if not terms:
+        raise DataError("no signal varies among the customers", column="signal")
+    return "churned ~ " + " + ".join(terms)
+
+
+def survival_signal(signals: pd.DataFrame) -> str:
+    """The strongest binary signal that splits the customers (for the survival curves).
+
+    Raises
+    ------
+    DataError
+        If no binary signal has customers on both sides.
+    """
+    binary = signals[(signals["kind"] == "binary") & (signals["prevalence"] > 0) & (signals["prevalence"] < 1)]
+    if binary.empty:
+        raise DataError("no binary signal splits the customers into two groups", column="signal")
+    return str(binary.iloc[0]["signal"])
+
+
+def score(model: LogisticModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the model's ``churn_probability`` (a new frame)."""
+    return frame.assign(churn_probability=model.predict(frame).to_numpy())
+
+
+def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
+    """Run the study's pipeline on SYNTHETIC B2B data and compare with the planted odds ratios.
+
+    The synthetic base (:func:`analysis.synthetic.generate_b2b`, logistic
+    churn model) has known effects of late payments, complaints, contact
+    gaps and frequency drops; the signals are recomputed by
+    :func:`analysis.churn.b2b_churn_frame` and a logistic regression is fitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per planted signal: ``signal``, ``true_odds_ratio``,
+        ``odds_ratio``, ``lower_95``, ``upper_95``, ``covered``.
+    """
+    data = generate_b2b(params.synthetic_customers, seed=params.random_seed)
+    frame = b2b_churn_frame(
+        data.customers,
+        data.transactions,
+        data.invoices,
+        data.complaints,
+        data.contacts,
+        as_of=data.as_of,
+        horizon_days=data.horizon_days,
+    )
+    model = fit_logistic(frame, "churned ~ " + " + ".join(PLANTED_SIGNALS) + " + C(region)")
+    truth = data.true_effects.set_index("signal")["ratio"]
+    table = model.odds_ratios.loc[list(PLANTED_SIGNALS), ["odds_ratio", "lower_95", "upper_95"]]
+    table = table.assign(true_odds_ratio=truth.reindex(table.index).to_numpy())
+    table["covered"] = (table["lower_95"] <= table["true_odds_ratio"]) & (table["true_odds_ratio"] <= table["upper_95"])
+    return table.reset_index().rename(columns={"term": "signal"})[
+        ["signal", "true_odds_ratio", "odds_ratio", "lower_95", "upper_95", "covered"]
+    ]
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnParameters) -> str:
+    """Sentences on the churn definition and the strongest signals, from the numbers."""
+    rate = frame["churned"].mean()
+    top = table.iloc[0]
+    parts = [
+        f"{len(frame):,} customers bought in the {params.lookback_days} days up to {params.as_of}; "
+        f"{_pct(rate)} of them made no purchase in the next {params.horizon_days} days (churned).",
+        f"The strongest signal is {top['signal']} (AUC {top['auc']:.2f}, {top['auc_lower_95']:.2f}-"
+        f"{top['auc_upper_95']:.2f}; {top['direction']} values go with more churn).",
+    ]
+    binary = table[table["kind"] == "binary"].dropna(subset=["relative_risk"])
+    for row in binary.itertuples():
+        effect = (
+            "raises" if row.relative_risk_lower_95 > 1 else "lowers" if row.relative_risk_upper_95 < 1 else "leaves"
+        )
+        parts.append(
+            f"{row.signal} ({_pct(row.prevalence)} of customers) {effect} the churn rate: "
+            f"{_pct(row.churn_rate_with)} with it vs {_pct(row.churn_rate_without)} without "
+            f"(relative risk {row.relative_risk:.2f}, "
+            f"{row.relative_risk_lower_95:.2f}-{row.relative_risk_upper_95:.2f})."
+        )
+    return " ".join(parts)
+
+
+def _p_value(p: float) -> str:
+    return "p < 1e-300" if p < 1e-300 else f"p = {p:.2g}"
+
+
+def describe_survival(curves: pd.DataFrame, test: Any, *, group: str, at: float, unit: str, what: str) -> str:
+    """One sentence comparing Kaplan-Meier curves at one time, with the log-rank test."""
+    parts = []
+    for name, part in curves.groupby(group, observed=True, sort=True):
+        label = name[0] if isinstance(name, tuple) else name
+        survival = part.loc[part["time"] <= at, "survival"].iloc[-1]
+        parts.append(f"{label}: {_pct(survival)}")
+    return (
+        f"Share {what} after {at:g} {unit}, by {group}: " + ", ".join(parts) + f" (log-rank chi-square "
+        f"{test.statistic:,.1f} on {test.degrees_of_freedom:g} degrees of freedom, {_p_value(test.p_value)})."
+    )
+
+
+def describe_cox(model: Any) -> str:
+    """One sentence on the Cox model: strongest hazard ratios and the proportional-hazards check."""
+    hr = model.hazard_ratios
+    significant = hr[(hr["lower_95"] > 1) | (hr["upper_95"] < 1)]
+    strongest = significant.reindex(significant["coefficient"].abs().sort_values(ascending=False).index).head(3)
+    listed = ", ".join(
+        f"{term} {row.hazard_ratio:.2f} ({row.lower_95:.2f}-{row.upper_95:.2f})" for term, row in strongest.iterrows()
+    )
+    ph = model.ph_test
+    violated = [t for t, row in ph.iterrows() if t != "GLOBAL" and row["p_value"] < 0.05]
+    check = (
+        f"the proportional-hazards check flags {', '.join(violated)}: for those the hazard ratio is an average over "
+        "time, not a constant"
+        if violated
+        else "the proportional-hazards check flags no covariate"
+    )
+    return f"Strongest hazard ratios: {listed}; {check}."
+
+
+def describe_validation(validation: Validation, params: ChurnParameters) -> str:
+    """One sentence on out-of-time performance."""
+    return (
+        f"Fitted at {params.as_of} and scored at {params.validation_as_of}, the model ranks churners with AUC "
+        f"{validation.auc:.2f} ({validation.auc_lower:.2f}-{validation.auc_upper:.2f}); its Brier score "
+        f"{validation.brier:.3f} compares with {validation.brier_no_skill:.3f} for predicting the average rate "
+        f"for everyone, and it predicts {_pct(validation.mean_predicted)} churn against {_pct(validation.churn_rate)} "
+        f"observed."
+    )
+
+
+def describe_alerts(coverage: pd.Series, capacity: int, churn_rate: float | None = None) -> str:
+    """One sentence on what calling K customers covers (``churn_rate``: the base rate, for comparison)."""
+    parts = [f"Calling the {capacity:,} customers with the most value at risk"]
+    if "precision" in coverage and not pd.isna(coverage["precision"]):
+        base = f" against {_pct(churn_rate)} among all customers" if churn_rate is not None else ""
+        parts.append(
+            f" reaches {_pct(coverage['precision'])} churners among those called (precision{base}) and "
+            f"{_pct(coverage['recall'])} of all churners (recall)"
+        )
+    share = coverage.get("expected_value_at_risk_share", np.nan)
+    if not pd.isna(share):
+        parts.append(f", covering {_pct(share)} of the expected value at risk")
+    parts.append(
+        ". Ranking by value at risk favours valuable customers, who churn less often than the rest: precision"
+        " measures churn, the value share measures what the calls protect"
+    )
+    return "".join(parts) + "."
+
+
+def describe_planted(planted: pd.DataFrame) -> str:
+    """One sentence on the synthetic check of :func:`planted_effects_check`."""
+    missed = planted.loc[~planted["covered"], "signal"].tolist()
+    return (
+        f"{int(planted['covered'].sum())} of {len(planted)} planted odds ratios lie inside their 95% intervals"
+        + (f" (missed: {', '.join(missed)})" if missed else "")
+        + "; over many seeds about 95% should, which the test suite checks."
+    )
+
+
+def headline_metrics(
+    params: ChurnParameters,
+    frame: pd.DataFrame,
+    table: pd.DataFrame,
+    validation: Validation,
+    coverage: pd.Series,
+    telco: pd.DataFrame,
+    planted: pd.DataFrame,
+) -> dict[str, Any]:
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+
+    def r(x: Any) -> float | None:
+        return None if x is None or pd.isna(x) else round(float(x), 6)
+
+    return {
+        "study": "churn_signals",
+        "data_source": params.data_source,
+        "as_of": params.as_of,
+        "horizon_days": params.horizon_days,
+        "customers": len(frame),
+        "churn_rate": r(frame["churned"].mean()),
+        "strongest_signal": str(table.iloc[0]["signal"]),
+        "strongest_signal_auc": r(table.iloc[0]["auc"]),
+        "out_of_time_auc": r(validation.auc),
+        "brier": r(validation.brier),
+        "brier_no_skill": r(validation.brier_no_skill),
+        "capacity": params.capacity,
+        "alert_precision": r(coverage.get("precision")),
+        "alert_recall": r(coverage.get("recall")),
+        "alert_share_of_value_at_risk": r(coverage.get("expected_value_at_risk_share")),
+        "telco_churn_rate": r(telco["churned"].mean()),
+        "synthetic_planted_effects_covered": int(planted["covered"].sum()),
+        "synthetic_planted_effects": len(planted),
+    }
