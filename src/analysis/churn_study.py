@@ -21,16 +21,22 @@ import pandas as pd
 from analysis.churn import TRANSACTION_SIGNALS, b2b_churn_frame, signal_table, transaction_churn_frame
 from analysis.churn_models import LogisticModel, Validation, fit_logistic
 from analysis.errors import DataError, ParameterError
+from analysis.grading import grade_customers
+from analysis.summaries import customer_summary
 from analysis.synthetic import SIGNALS as PLANTED_SIGNALS
 from analysis.synthetic import generate_b2b
 
 __all__ = [
     "ChurnParameters",
     "churn_by_horizon",
+    "current_grades",
     "describe_alerts",
     "describe_cox",
+    "describe_horizons",
+    "describe_model",
     "describe_planted",
     "describe_signals",
+    "describe_strongest",
     "describe_survival",
     "describe_validation",
     "headline_metrics",
@@ -38,6 +44,7 @@ __all__ = [
     "score",
     "survival_signal",
     "transaction_formula",
+    "with_grade_flags",
 ]
 
 #: Terms of the transaction study's logistic model (column, term): flags as
@@ -51,6 +58,7 @@ TRANSACTION_TERMS = (
     ("tenure_days", "np.log1p(tenure_days)"),
     ("occasions", "np.log1p(occasions)"),
     ("trailing_value", "np.log1p(trailing_value)"),
+    ("grade_a", "grade_a"),
 )
 
 
@@ -153,13 +161,36 @@ def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.
     return pd.DataFrame(rows)
 
 
+def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> pd.DataFrame:
+    """Each customer's grade at ``as_of`` under the default value-share scheme (75/20/5 of trailing 12-month value).
+
+    Computed from data up to ``as_of`` only (the grading study's engine), for
+    use as a signal; customers with no value in the window get no grade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` and ``grade`` (``A``, ``B``, ``C`` or missing).
+    """
+    summary = customer_summary(transactions, as_of)
+    grading = grade_customers(summary, "value_share_75_20_5")
+    grades = grading.customers[["customer_id", "grade"]].assign(grade=lambda t: t["grade"].astype("object"))
+    return grades
+
+
+def with_grade_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with 0/1 columns ``grade_a`` and ``ungraded`` (no value in the grading window)."""
+    grade = frame["grade"].astype("object")
+    return frame.assign(grade_a=(grade == "A").astype("int64"), ungraded=grade.isna().astype("int64"))
+
+
 def transaction_formula(frame: pd.DataFrame) -> str:
     """The logistic formula of the transaction study for this frame.
 
     The terms of :data:`TRANSACTION_TERMS` whose column varies in ``frame``
     (a constant signal, e.g. no dormant customer at all, cannot be estimated).
     """
-    terms = [term for column, term in TRANSACTION_TERMS if frame[column].nunique(dropna=True) > 1]
+    terms = [term for column, term in TRANSACTION_TERMS if column in frame and frame[column].nunique(dropna=True) > 1]
     if not terms:
         raise DataError("no signal varies among the customers", column="signal")
     return "churned ~ " + " + ".join(terms)
@@ -283,6 +314,46 @@ def describe_cox(model: Any) -> str:
         else "the proportional-hazards check flags no covariate"
     )
     return f"Strongest hazard ratios: {listed}; {check}."
+
+
+def describe_horizons(table: pd.DataFrame) -> str:
+    """One sentence on how churn moves with the horizon."""
+    first, last = table.iloc[0], table.iloc[-1]
+    same = table["strongest_signal"].nunique() == 1
+    return (
+        f"With H = {first['horizon_days']} days, {_pct(first['churn_rate'])} of active customers count as churned; "
+        f"with H = {last['horizon_days']} days, {_pct(last['churn_rate'])}: the churn rate is a property of the "
+        f"definition as much as of the customers. The strongest signal "
+        + ("is the same at every horizon." if same else "changes with the horizon, so state H with every conclusion.")
+    )
+
+
+def describe_model(model: LogisticModel) -> str:
+    """One sentence on the adjusted odds ratios of the logistic model."""
+    table = model.odds_ratios
+    significant = table[(table["lower_95"] > 1) | (table["upper_95"] < 1)]
+    up = significant[significant["odds_ratio"] > 1].sort_values("odds_ratio", ascending=False)
+    down = significant[significant["odds_ratio"] < 1].sort_values("odds_ratio")
+
+    def listed(rows: pd.DataFrame) -> str:
+        return ", ".join(f"{t} ({r.odds_ratio:.2f})" for t, r in rows.head(3).iterrows()) or "none"
+
+    unclear = [t for t in table.index if t not in significant.index]
+    return (
+        f"Adjusted for each other ({model.n:,} customers), churn odds rise with {listed(up)} and fall with "
+        f"{listed(down)}" + (f"; no clear effect of {', '.join(unclear)}" if unclear else "") + "."
+    )
+
+
+def describe_strongest(table: pd.DataFrame, *, top: int = 3) -> str:
+    """One sentence naming the strongest signals of a signal table, with AUC and (binary) relative risk."""
+    parts = []
+    for row in table.head(top).itertuples():
+        text = f"{row.signal} ({row.direction} values, more churn; AUC {row.auc:.2f}"
+        if row.kind == "binary" and not pd.isna(row.relative_risk):
+            text += f", relative risk {row.relative_risk:.2f}"
+        parts.append(text + ")")
+    return f"Strongest signals: {', '.join(parts)}."
 
 
 def describe_validation(validation: Validation, params: ChurnParameters) -> str:

@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="[STUDY.]NAME=VALUE",
         help="override a parameter (YAML value); without STUDY. it applies to every study that has it",
     )
-    run.add_argument("--as-of", default=None, help="analysis date of every study and of the data summaries")
+    run.add_argument(
+        "--as-of",
+        default=None,
+        help="analysis date of every study and of the data summaries (default: each study's own; data end)",
+    )
     run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration of the CDNOW summaries")
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
@@ -210,11 +214,10 @@ def _run(args: argparse.Namespace) -> int:
     """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
     started = time.time()
     parameters = {} if args.no_studies else _study_parameters(args)
-    dates = {values["as_of"] for values in parameters.values() if "as_of" in values}
-    if len(dates) > 1:
-        raise ParameterError("as_of", sorted(dates), "one analysis date for every study of a run (use --as-of)")
-    # The data summaries and the run's name use the studies' analysis date.
-    args.as_of = args.as_of or (dates.pop() if dates else "1998-06-30")
+    # --as-of sets every study's analysis date (a contradicting -p is refused); without
+    # it each study keeps its own (the churn study needs outcome data after its date),
+    # recorded in the manifest, and the data summaries and run name use the data's end.
+    args.as_of = args.as_of or "1998-06-30"
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
     profile = profile_transactions(cdnow)

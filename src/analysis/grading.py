@@ -333,7 +333,7 @@ SCORE_COMPONENTS = {
     "frequency": ("trailing_occasions", 1),
     "margin": ("trailing_margin", 1),
     "tenure": ("T", 1),
-    "recency": ("days_since_last_purchase", -1),
+    "recency": ("time_since_last_purchase", -1),
 }
 #: Components used when no weights are given: those DOMAIN.md names (sales
 #: scale, order quantity, margin, years of dealing) that the data has.
@@ -379,7 +379,7 @@ def composite_score(
     """
     data = summary
     if "recency" in summary and "T" in summary:
-        data = summary.assign(days_since_last_purchase=summary["T"] - summary["recency"])
+        data = summary.assign(time_since_last_purchase=summary["T"] - summary["recency"])
     if weights is None:
         weights = {k: 1.0 for k in DEFAULT_SCORE_COMPONENTS if SCORE_COMPONENTS[k][0] in data}
     unknown = set(weights) - set(SCORE_COMPONENTS)

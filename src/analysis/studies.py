@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.churn_study import ChurnParameters
 from analysis.errors import ParameterError, check_option
 from analysis.grading_study import GradingParameters
+from analysis.value_study import ValueParameters
 
 __all__ = ["STUDIES", "Study", "parameter_table", "resolve_parameters"]
 
@@ -44,6 +45,7 @@ class Study:
 STUDIES: dict[str, Study] = {
     "grading": Study("grading", "01_grading_thresholds.ipynb", GradingParameters),
     "churn": Study("churn", "02_churn_signals.ipynb", ChurnParameters),
+    "value": Study("value", "03_value_tiers.ipynb", ValueParameters),
 }
 
 

@@ -66,7 +66,7 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5, monetary: str = "total_v
     Returns
     -------
     pandas.DataFrame
-        ``customer_id``, ``days_since_last_purchase`` (``T - recency`` in the
+        ``customer_id``, ``time_since_last_purchase`` (``T - recency`` in the
         summary's time unit), ``r_score`` (recent = high), ``f_score``,
         ``m_score`` and ``rfm`` (e.g. ``"545"``). Tie rule: customers with
         equal values share the lower score (see :func:`_quantile_score`).
@@ -78,7 +78,7 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5, monetary: str = "total_v
     scores = pd.DataFrame(
         {
             "customer_id": summary["customer_id"].to_numpy(),
-            "days_since_last_purchase": since.to_numpy(),
+            "time_since_last_purchase": since.to_numpy(),
             "r_score": _quantile_score(-since, bins).to_numpy(),
             "f_score": _quantile_score(summary["occasions"].astype(float), bins).to_numpy(),
             "m_score": _quantile_score(summary[monetary].fillna(0.0), bins).to_numpy(),
@@ -252,7 +252,7 @@ def tier_profile(
     ----------
     frame : DataFrame
         One row per customer with the ``tier``, ``current`` and ``predicted``
-        columns, plus ``p_alive`` and ``days_since_last_purchase`` when present.
+        columns, plus ``p_alive`` and ``time_since_last_purchase`` when present.
 
     Returns
     -------
@@ -260,7 +260,7 @@ def tier_profile(
         One row per tier: ``customers``, ``share_of_customers``,
         ``share_of_current_value``, ``share_of_predicted_value``,
         ``mean_predicted_value``, and ``mean_p_alive`` and
-        ``median_days_since_last_purchase`` when available.
+        ``median_time_since_last_purchase`` when available.
     """
     _require(frame, [tier, current, predicted], "tier_profile")
     grouped = frame.groupby(tier, observed=False)
@@ -275,8 +275,8 @@ def tier_profile(
     )
     if "p_alive" in frame:
         out["mean_p_alive"] = grouped["p_alive"].mean()
-    if "days_since_last_purchase" in frame:
-        out["median_days_since_last_purchase"] = grouped["days_since_last_purchase"].median()
+    if "time_since_last_purchase" in frame:
+        out["median_time_since_last_purchase"] = grouped["time_since_last_purchase"].median()
     out.index.name = tier
     return out.reset_index()
 
