@@ -9,7 +9,6 @@ the description of each).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from analysis.churn import TRANSACTION_SIGNALS, b2b_churn_frame, signal_table, t
 from analysis.churn_models import LogisticModel, Validation, fit_logistic
 from analysis.errors import DataError, ParameterError
 from analysis.grading import grade_customers
+from analysis.parameters import check_types, from_namespace
 from analysis.summaries import customer_summary
 from analysis.synthetic import SIGNALS as PLANTED_SIGNALS
 from analysis.synthetic import generate_b2b
@@ -87,11 +87,7 @@ class ChurnParameters:
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
-        types = {"str": str, "int": int, "float": (int, float), "list": (list, tuple), "dict": dict, "bool": bool}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, types[f.type]) or (f.type == "int" and isinstance(value, bool)):
-                raise ParameterError(f.name, value, f"a value of type {f.type}")
+        check_types(self)
         for name in ("as_of", "validation_as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -116,7 +112,7 @@ class ChurnParameters:
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> ChurnParameters:
         """Build from a notebook's namespace (its papermill parameters)."""
-        return cls(**{f.name: namespace[f.name] for f in dataclasses.fields(cls) if f.name in namespace})
+        return from_namespace(cls, namespace)
 
     def frame_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`analysis.churn.transaction_churn_frame` (but the date)."""

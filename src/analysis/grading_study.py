@@ -29,6 +29,7 @@ from analysis.grading import (
     grade_table,
     make_scheme,
 )
+from analysis.parameters import check_types, from_namespace
 from analysis.policy import workload
 from analysis.sources import SYNTHETIC_B2B
 from analysis.stability import grade_history, grade_retention, migration_matrix
@@ -86,17 +87,7 @@ class GradingParameters:
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            expected = {
-                "str": str,
-                "int": int,
-                "float": (int, float),
-                "list": (list, tuple),
-                "dict": dict,
-            }[f.type]
-            if not isinstance(value, expected) or (f.type == "int" and isinstance(value, bool)):
-                raise ParameterError(f.name, value, f"a value of type {f.type}")
+        check_types(self)
         check_option("value_metric", self.value_metric, VALUE_METRICS)
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
@@ -128,8 +119,7 @@ class GradingParameters:
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> GradingParameters:
         """Build from a notebook's namespace (its papermill parameters)."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        return cls(**{name: namespace[name] for name in names if name in namespace})
+        return from_namespace(cls, namespace)
 
     def schemes(self) -> dict[str, Scheme]:
         """The schemes of the study, with this run's cut-offs."""

@@ -7,7 +7,6 @@ live in :mod:`analysis.clv`, the tiers in :mod:`analysis.value`.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from analysis.clv import (
     simulate_gamma_gamma,
 )
 from analysis.errors import DataError, ParameterError, check_option
+from analysis.parameters import check_types, from_namespace
 from analysis.stats import StatisticalResult
 from analysis.summaries import period_table
 from analysis.value import absolute_tiers, rfm_scores, rfm_segments, risk_bands, value_pyramid
@@ -73,11 +73,7 @@ class ValueParameters:
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
-        types = {"str": str, "int": int, "float": (int, float), "list": (list, tuple), "dict": dict}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, types[f.type]) or (f.type == "int" and isinstance(value, bool)):
-                raise ParameterError(f.name, value, f"a value of type {f.type}")
+        check_types(self)
         for name in ("calibration_end", "as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -106,7 +102,7 @@ class ValueParameters:
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> ValueParameters:
         """Build from a notebook's namespace (its papermill parameters)."""
-        return cls(**{f.name: namespace[f.name] for f in dataclasses.fields(cls) if f.name in namespace})
+        return from_namespace(cls, namespace)
 
     @property
     def weekly_discount_rate(self) -> float:
