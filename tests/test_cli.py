@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,7 +30,9 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert metrics["cdnow"]["customers"] == 23_570
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["inputs"]["cdnow"]["sha256"] == DATASETS["cdnow"].sha256
-    assert manifest["studies"]["01_grading_thresholds"]["status"] == "ok"
+    assert set(manifest["studies"]) == {"grading", "churn", "value"}
+    assert all(outcome["status"] == "ok" for outcome in manifest["studies"].values())
+    assert manifest["studies"]["grading"]["status"] == "ok"
     study_metrics = json.loads((first / "metrics" / "01_grading_thresholds.json").read_text())
     assert study_metrics["study"] == "grading_thresholds"
     html = (first / "01_grading_thresholds.html").read_text()
@@ -41,13 +44,49 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert "purchase occasions" in capsys.readouterr().out
 
 
+def test_reproduce_reports_identical_or_differences_and_refuses_changed_inputs(tmp_path, capsys):
+    data = tmp_path / "sales.csv"
+    rng = np.random.default_rng(3)
+    rows = 4000
+    pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 400, rows).astype(str),
+            "date": (pd.Timestamp("1997-01-01") + pd.to_timedelta(rng.integers(0, 540, rows), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "amount": np.round(rng.lognormal(3, 1, rows), 2),
+        }
+    ).to_csv(data, index=False)
+    reports = tmp_path / "reports"
+    assert main(["run", "grading", "--reports", str(reports), "-p", f"data_source={data}", "--name", "r"]) == 0
+    manifest = reports / "r" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    assert recorded["inputs"][str(data)]["rows"] == rows
+    assert main(["reproduce", str(manifest)]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert (reports / "r-reproduced" / "manifest.json").exists()
+    # A recorded metric that no longer matches is reported, with a non-zero exit.
+    metrics = reports / "r" / "metrics" / "01_grading_thresholds.json"
+    changed = json.loads(metrics.read_text()) | {"gini": 0.1}
+    metrics.write_text(json.dumps(changed))
+    assert main(["reproduce", str(manifest)]) == 1
+    assert "gini: recorded 0.1" in capsys.readouterr().out
+    # Changed input data: refused before anything runs.
+    with open(data, "a") as handle:
+        handle.write("1,1998-01-01,5\n")
+    before = sorted(p.name for p in reports.iterdir())
+    assert main(["reproduce", str(manifest)]) == 1
+    assert "changed since the recorded run" in capsys.readouterr().err
+    assert sorted(p.name for p in reports.iterdir()) == before
+
+
 def test_failed_run_leaves_nothing_behind(tmp_path, monkeypatch):
-    from analysis import cli
+    from analysis import runner
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(cli, "write_json", broken)
+    monkeypatch.setattr(runner, "write_json", broken)
     with pytest.raises(OSError, match="disk full"):
         main(["run", "--reports", str(tmp_path), "--no-studies"])
     assert list(tmp_path.iterdir()) == []
@@ -121,7 +160,7 @@ def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
     argv = ["run", "grading", "--reports", str(tmp_path), "--params", str(params), "-p", "grading.scheme=computed_abc"]
     assert main([*argv, "-p", "rank_share_cuts=[0.1, 0.3]", "--name", "custom"]) == 0
     manifest = json.loads((tmp_path / "custom" / "manifest.json").read_text())
-    resolved = manifest["studies"]["01_grading_thresholds"]["parameters"]
+    resolved = manifest["studies"]["grading"]["parameters"]
     assert resolved["as_of"] == "1998-03-31"  # a YAML date stays the text the notebook expects
     assert resolved["scheme"] == "computed_abc" and resolved["rank_share_cuts"] == [0.1, 0.3]
     metrics = json.loads((tmp_path / "custom" / "metrics" / "01_grading_thresholds.json").read_text())
@@ -136,7 +175,7 @@ def test_a_failing_study_is_kept_and_reported(tmp_path):
     assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", f"data_source={bad}"]) == 1
     run = tmp_path / "r" / "main-1998-06-30"
     manifest = json.loads((run / "manifest.json").read_text())
-    outcome = manifest["studies"]["01_grading_thresholds"]
+    outcome = manifest["studies"]["grading"]
     assert manifest["status"] == "failed" and outcome["status"] == "failed"
     assert "DataError" in outcome["error"] and "non-numeric" in outcome["error"]
     assert outcome["cell"] is not None

@@ -16,8 +16,9 @@ Module map (data flows one way, left to right)::
 - :mod:`analysis.churn`, :mod:`analysis.churn_models`, :mod:`analysis.churn_study`  study 2
 - :mod:`analysis.value`     RFM, segments, pyramids, value x risk (study 3)
 - :mod:`analysis.plots`     one function per figure
-- :mod:`analysis.sources`, :mod:`analysis.studies`, :mod:`analysis.report`  data sources,
-  the study registry, atomic run folders and metrics
+- :mod:`analysis.sources`, :mod:`analysis.studies`, :mod:`analysis.report`,
+  :mod:`analysis.runner`  data sources, the study registry, atomic run folders and metrics,
+  runs with manifests and their reproduction
 - :mod:`analysis.cli`       the ``analysis`` command
 """
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import platform
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,15 +17,15 @@ import pandas as pd
 from analysis import __version__
 from analysis.data import (
     DATASETS,
-    dataset_path,
     load_dataset,
     profile_transactions,
     read_transactions,
 )
 from analysis.errors import DataError, ParameterError
-from analysis.report import atomic_run_folder, publish_file, write_json, write_table
+from analysis.report import publish_file, write_table
+from analysis.runner import RunResult, execute_run, reproduce
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
-from analysis.summaries import calibration_holdout, customer_summary, period_table
+from analysis.summaries import customer_summary
 
 log = logging.getLogger("analysis")
 
@@ -77,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     run.set_defaults(handler=_run)
+
+    again = commands.add_parser("reproduce", help="re-run a recorded run and compare its metrics")
+    again.add_argument("manifest", help="the recorded run's manifest.json")
+    again.set_defaults(handler=_reproduce)
 
     params = commands.add_parser("params", help="a study's parameters: type, default, meaning")
     params.add_argument("study", choices=sorted(STUDIES), help="the study")
@@ -212,129 +213,42 @@ def _study_parameters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
-    started = time.time()
     parameters = {} if args.no_studies else _study_parameters(args)
     # --as-of sets every study's analysis date (a contradicting -p is refused); without
     # it each study keeps its own (the churn study needs outcome data after its date),
     # recorded in the manifest, and the data summaries and run name use the data's end.
-    args.as_of = args.as_of or "1998-06-30"
-    cdnow = load_dataset("cdnow")
-    telco = load_dataset("telco")
-    profile = profile_transactions(cdnow)
-    summary = customer_summary(cdnow, args.as_of, time_unit="weeks")
-    holdout = calibration_holdout(cdnow, args.calibration_end, args.as_of, time_unit="weeks")
-    periods = period_table(cdnow, freq="month", end=args.as_of, dense=True)
-    metrics = {
-        "cdnow": {
-            "customers": len(summary),
-            "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
-            "mean_frequency": round(float(summary["frequency"].mean()), 6),
-            "total_value": round(float(summary["total_value"].sum()), 2),
-            "holdout_customers_active_share": round(float((holdout["frequency_holdout"] > 0).mean()), 6),
-            "customer_months": len(periods),
-        },
-        "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
-    }
-    name = args.name or f"main-{pd.Timestamp(args.as_of).date()}"
-    with atomic_run_folder(args.reports, name) as run:
-        write_table(run.staging / "cdnow_profile.csv", profile)
-        write_table(run.staging / "cdnow_customer_summary.parquet", summary)
-        write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
-        write_table(run.staging / "cdnow_customer_months.parquet", periods)
-        write_json(run.staging / "metrics.json", metrics)
-        studies = {
-            STUDIES[study].path.stem: _run_study(STUDIES[study].path, run.staging, values)
-            for study, values in parameters.items()
-        }
-        manifest = _manifest(vars(args), started) | {"studies": studies}
-        manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
-        write_json(run.staging / "manifest.json", manifest)
+    as_of = args.as_of or "1998-06-30"
+    result = execute_run(
+        parameters,
+        reports=args.reports,
+        name=args.name or f"main-{pd.Timestamp(as_of).date()}",
+        as_of=as_of,
+        calibration_end=args.calibration_end,
+        command=vars(args),
+    )
+    profile = pd.read_csv(result.folder / "cdnow_profile.csv", dtype=str)
     print("CDNOW data profile")
     print(profile.to_string(index=False))
-    print(f"\nTelco: {len(telco):,} subscribers, churn rate {telco['churned'].mean():.1%}")
-    print(f"\nCustomer summaries of {len(summary):,} customers written to {run.final}")
-    for study, outcome in studies.items():
-        print(f"{study}: {outcome['status']} in {outcome['seconds']:.1f} s -> {run.final / (study + '.html')}")
-    return 0 if manifest["status"] == "ok" else 1
+    print(f"\nRun written to {result.folder}")
+    _print_studies(result)
+    return 0 if result.ok else 1
 
 
-def _run_study(source: Path, folder: Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Execute one study notebook with papermill into ``folder``; export HTML without code.
-
-    A failing notebook is kept (partially executed) and reported, never raised:
-    the other studies still run.
-    """
-    import papermill
-    from nbconvert import HTMLExporter
-
-    study = source.stem
-    executed = folder / f"{study}.ipynb"
-    metrics = folder / "metrics" / f"{study}.json"
-    started = time.time()
-    parameters = parameters | {"metrics_path": str(metrics)}
-    outcome: dict[str, Any] = {
-        "notebook": executed.name,
-        "metrics": str(metrics.relative_to(folder)),
-        "parameters": parameters | {"metrics_path": str(metrics.relative_to(folder))},
-    }
-    try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(source.parent),
-            progress_bar=False,
-        )
-        outcome["status"] = "ok"
-    except papermill.PapermillExecutionError as exc:
-        outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
-    outcome["seconds"] = round(time.time() - started, 3)
-    if executed.exists():
-        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_filename(str(executed))
-        (folder / f"{study}.html").write_text(body, encoding="utf-8")
-    return outcome
+def _print_studies(result: RunResult) -> None:
+    for study, outcome in result.manifest["studies"].items():
+        where = result.folder / outcome["html"]
+        error = f" ({outcome['error']})" if outcome["status"] != "ok" else ""
+        print(f"{study}: {outcome['status']}{error} in {outcome['seconds']:.1f} s -> {where}")
 
 
-def _manifest(parameters: dict[str, Any], started: float) -> dict[str, Any]:
-    import duckdb
-    import numpy as np
-
-    inputs = {
-        name: {"file": spec.file, "sha256": spec.sha256, "rows": spec.rows, "verified": True}
-        for name, spec in DATASETS.items()
-        if dataset_path(name)
-    }
-    return {
-        "package_version": __version__,
-        "git": _git_state(),
-        "python": platform.python_version(),
-        "libraries": {
-            "pandas": pd.__version__,
-            "numpy": np.__version__,
-            "duckdb": duckdb.__version__,
-        },
-        "parameters": {k: v for k, v in parameters.items() if k != "handler"},
-        "inputs": inputs,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "duration_seconds": round(time.time() - started, 3),
-        "status": "ok",
-    }
-
-
-def _git_state() -> dict[str, Any]:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": bool(dirty)}
+def _reproduce(args: argparse.Namespace) -> int:
+    result, differences = reproduce(args.manifest)
+    print(f"Reproduction written to {result.folder}")
+    _print_studies(result)
+    if not differences:
+        print("identical: every recorded metric was reproduced")
+        return 0 if result.ok else 1
+    print(f"{len(differences)} metric(s) differ:")
+    for key, recorded, new in differences:
+        print(f"  {key}: recorded {recorded!r}, now {new!r}")
+    return 1

@@ -1,0 +1,281 @@
+"""Runs of the studies: execution with papermill, run folders, manifests, reproduction.
+
+A run executes study notebooks with resolved parameters into a new run folder
+(:func:`analysis.report.atomic_run_folder`): each executed notebook, a
+stand-alone HTML version without code, each study's metrics and a
+``manifest.json`` recording what is needed to reproduce it. A failing study is
+kept (partially executed) and reported; the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis import __version__
+from analysis.data import DATASETS, dataset_path, load_dataset, profile_transactions, sha256_file
+from analysis.errors import DataError, ParameterError
+from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.studies import STUDIES, resolve_parameters
+from analysis.summaries import calibration_holdout, customer_summary, period_table
+
+__all__ = ["RunResult", "compare_metrics", "execute_run", "reproduce"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its folder and manifest."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every study succeeded."""
+        return self.manifest["status"] == "ok"
+
+
+def execute_run(
+    parameters: Mapping[str, Mapping[str, Any]],
+    *,
+    reports: str | Path,
+    name: str,
+    as_of: str,
+    calibration_end: str = "1997-09-30",
+    command: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Run studies with resolved parameters into a new run folder.
+
+    Parameters
+    ----------
+    parameters : mapping
+        ``{study: parameters}``, complete and checked
+        (:func:`analysis.studies.resolve_parameters`).
+    reports : path
+        Folder of runs.
+    name : str
+        Preferred run name (a free ``name-N`` is used if taken).
+    as_of, calibration_end : str
+        Dates of the CDNOW data summaries written with every run.
+    command : mapping, optional
+        The command line's options, recorded in the manifest.
+    """
+    started = time.time()
+    cdnow = load_dataset("cdnow")
+    telco = load_dataset("telco")
+    summary = customer_summary(cdnow, as_of, time_unit="weeks")
+    holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks")
+    periods = period_table(cdnow, freq="month", end=as_of, dense=True)
+    metrics = {
+        "cdnow": {
+            "customers": len(summary),
+            "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
+            "mean_frequency": round(float(summary["frequency"].mean()), 6),
+            "total_value": round(float(summary["total_value"].sum()), 2),
+            "holdout_customers_active_share": round(float((holdout["frequency_holdout"] > 0).mean()), 6),
+            "customer_months": len(periods),
+        },
+        "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
+    }
+    with atomic_run_folder(reports, name) as run:
+        write_table(run.staging / "cdnow_profile.csv", profile_transactions(cdnow))
+        write_table(run.staging / "cdnow_customer_summary.parquet", summary)
+        write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
+        write_table(run.staging / "cdnow_customer_months.parquet", periods)
+        write_json(run.staging / "metrics.json", metrics)
+        studies = {study: run_study(study, run.staging, values) for study, values in parameters.items()}
+        manifest = _manifest(command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end)
+        manifest["studies"] = studies
+        manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
+        write_json(run.staging / "manifest.json", manifest)
+    return RunResult(run.final, manifest)
+
+
+def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Execute one study notebook with papermill into ``folder``; export HTML without code.
+
+    A failing notebook is kept (partially executed) and reported, never raised.
+    """
+    import papermill
+    from nbconvert import HTMLExporter
+
+    source = STUDIES[study].path
+    stem = source.stem
+    executed = folder / f"{stem}.ipynb"
+    metrics = folder / "metrics" / f"{stem}.json"
+    started = time.time()
+    values = {k: v for k, v in parameters.items() if k != "metrics_path"}
+    outcome: dict[str, Any] = {
+        "notebook": executed.name,
+        "html": f"{stem}.html",
+        "metrics": str(metrics.relative_to(folder)),
+        "parameters": values,
+    }
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=values | {"metrics_path": str(metrics)},
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+        )
+        outcome["status"] = "ok"
+    except papermill.PapermillExecutionError as exc:
+        outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
+    outcome["seconds"] = round(time.time() - started, 3)
+    if executed.exists():
+        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        body, _ = exporter.from_filename(str(executed))
+        (folder / f"{stem}.html").write_text(body, encoding="utf-8")
+    return outcome
+
+
+def _input_files(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every input file of the run: the shipped datasets and any user file, with SHA-256 and rows."""
+    inputs = {
+        name: {"file": str(dataset_path(name)), "sha256": spec.sha256, "rows": spec.rows}
+        for name, spec in DATASETS.items()
+    }
+    for values in parameters.values():
+        source = str(values.get("data_source", ""))
+        if source and Path(source).suffix and Path(source).is_file():
+            inputs[source] = {"file": source, "sha256": sha256_file(source), "rows": _count_rows(Path(source))}
+    return inputs
+
+
+def _count_rows(path: Path) -> int:
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    with open(path, "rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def _manifest(
+    command: Mapping[str, Any],
+    parameters: Mapping[str, Mapping[str, Any]],
+    started: float,
+    *,
+    as_of: str,
+    calibration_end: str,
+) -> dict[str, Any]:
+    import duckdb
+    import numpy as np
+    import scipy
+    import statsmodels
+
+    return {
+        "package_version": __version__,
+        "git": _git_state(),
+        "python": platform.python_version(),
+        "libraries": {
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "duckdb": duckdb.__version__,
+        },
+        "command": {k: v for k, v in command.items() if k != "handler"},
+        "as_of": as_of,
+        "calibration_end": calibration_end,
+        "inputs": _input_files(parameters),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "duration_seconds": round(time.time() - started, 3),
+    }
+
+
+def _git_state() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
+# --------------------------------------------------------------------------- reproduce
+
+
+def compare_metrics(recorded: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every difference between two metrics documents: ``(key path, recorded, new)``."""
+    if isinstance(recorded, dict) and isinstance(new, dict):
+        differences = []
+        for key in sorted(set(recorded) | set(new), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in recorded or key not in new:
+                differences.append((where, recorded.get(key), new.get(key)))
+            else:
+                differences.extend(compare_metrics(recorded[key], new[key], where))
+        return differences
+    return [] if recorded == new else [(path, recorded, new)]
+
+
+def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -> tuple[RunResult, list]:
+    """Re-run a recorded run with the same parameters and compare its metrics.
+
+    Refuses (:class:`DataError`) if any input file is missing or its SHA-256
+    changed since the recorded run. The new run goes to a new folder next to
+    the recorded one (``<name>-reproduced``); nothing is overwritten.
+
+    Returns
+    -------
+    (RunResult, differences)
+        The new run, and ``(file: key path, recorded, new)`` for every metric
+        that differs (empty when the reproduction is identical).
+    """
+    manifest_path = Path(manifest_path)
+    try:
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ParameterError("manifest", str(manifest_path), f"a readable manifest.json ({exc})") from exc
+    folder = manifest_path.parent
+    for name, spec in recorded.get("inputs", {}).items():
+        path = Path(spec["file"])
+        if not path.is_file():
+            raise DataError("input of the recorded run not found", file=str(path))
+        actual = sha256_file(path)
+        if actual != spec["sha256"]:
+            raise DataError(
+                f"input {name!r} changed since the recorded run: SHA-256 {actual}, recorded {spec['sha256']}",
+                file=str(path),
+                hint="A reproduction needs the same data",
+            )
+    parameters = {
+        study: resolve_parameters(study, outcome["parameters"]) for study, outcome in recorded["studies"].items()
+    }
+    result = execute_run(
+        parameters,
+        reports=reports or folder.parent,
+        name=f"{folder.name}-reproduced",
+        as_of=recorded["as_of"],
+        calibration_end=recorded["calibration_end"],
+        command={"reproduce": str(manifest_path)},
+    )
+    differences = []
+    for metrics in sorted(folder.glob("metrics.json")) + sorted((folder / "metrics").glob("*.json")):
+        relative = metrics.relative_to(folder)
+        new_file = result.folder / relative
+        new = json.loads(new_file.read_text()) if new_file.exists() else None
+        old = json.loads(metrics.read_text())
+        differences += [(f"{relative}: {key}", a, b) for key, a, b in compare_metrics(old, new)]
+    return result, differences
