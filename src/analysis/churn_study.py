@@ -71,6 +71,7 @@ class ChurnParameters:
     date_format: str = ""
     as_of: str = "1997-09-30"
     validation_as_of: str = "1997-12-31"
+    data_end: str = ""
     horizon_days: int = 90
     horizons: list = field(default_factory=lambda: [30, 60, 90, 180])
     lookback_days: int = 365
@@ -93,6 +94,13 @@ class ChurnParameters:
                 pd.Timestamp(getattr(self, name))
             except ValueError as exc:
                 raise ParameterError(name, getattr(self, name), "a date such as '1997-09-30'") from exc
+        if self.data_end:
+            try:
+                end = pd.Timestamp(self.data_end)
+            except ValueError as exc:
+                raise ParameterError("data_end", self.data_end, "a date such as '1998-06-30'") from exc
+            if end < pd.Timestamp(self.validation_as_of) + pd.Timedelta(days=self.horizon_days):
+                raise ParameterError("data_end", self.data_end, "a date at least horizon_days after validation_as_of")
         if pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
             raise ParameterError("validation_as_of", self.validation_as_of, f"a date after as_of ({self.as_of})")
         for name in ("horizon_days", "lookback_days", "window_days", "capacity", "synthetic_customers"):

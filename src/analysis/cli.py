@@ -23,7 +23,7 @@ from analysis.data import (
 )
 from analysis.errors import DataError, ParameterError
 from analysis.report import publish_file, write_table
-from analysis.runner import RunResult, execute_run, reproduce
+from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
 from analysis.summaries import customer_summary
 
@@ -74,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="the periodic report: every study at a period's end")
+    report.add_argument("--period", default=None, help="YYYY-MM: one period (default with --from/--to: a series)")
+    report.add_argument("--from", dest="first", default=None, help="first period YYYY-MM of a backfill")
+    report.add_argument("--to", dest="last", default=None, help="last period YYYY-MM of a backfill")
+    report.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies (default: all of {sorted(STUDIES)})")
+    report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
+    report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
+    report.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    report.set_defaults(handler=_report)
 
     again = commands.add_parser("reproduce", help="re-run a recorded run and compare its metrics")
     again.add_argument("manifest", help="the recorded run's manifest.json")
@@ -162,8 +172,12 @@ def _summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _study_parameters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Every chosen study's complete, checked parameters (ParameterError before anything runs)."""
+def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict[str, dict[str, Any]]:
+    """Every chosen study's parameters from --params and -p, checked (ParameterError before anything runs).
+
+    With ``resolve=False`` the given values are returned as they are (the
+    periodic report adds each period's dates before checking).
+    """
     import datetime as dt
 
     import yaml
@@ -208,6 +222,8 @@ def _study_parameters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             given = values[study].setdefault("as_of", args.as_of)
             if str(given) != args.as_of:
                 raise ParameterError("as_of", given, f"the run's --as-of {args.as_of} (one analysis date per run)")
+    if not resolve:
+        return values
     return {study: resolve_parameters(study, given) for study, given in values.items()}
 
 
@@ -239,6 +255,38 @@ def _print_studies(result: RunResult) -> None:
         where = result.folder / outcome["html"]
         error = f" ({outcome['error']})" if outcome["status"] != "ok" else ""
         print(f"{study}: {outcome['status']}{error} in {outcome['seconds']:.1f} s -> {where}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.period and (args.first or args.last):
+        raise ParameterError("--period", args.period, "either --period or --from/--to, not both")
+    if args.period:
+        periods = [args.period]
+    elif args.first and args.last:
+        first, last = period_end(args.first), period_end(args.last)
+        if last < first:
+            raise ParameterError("--to", args.last, f"a period on or after --from {args.first}")
+        periods = [str(p) for p in pd.period_range(args.first, args.last, freq="M")]
+    else:
+        raise ParameterError("--period", None, "--period YYYY-MM, or --from YYYY-MM and --to YYYY-MM")
+    # Every period's parameters are checked before anything runs.
+    args.as_of = None
+    given = _study_parameters(args, resolve=False)
+    plans = {
+        period: {study: period_parameters(study, period_end(period), values) for study, values in given.items()}
+        for period in periods
+    }
+    failed = 0
+    for period, parameters in plans.items():
+        end = str(period_end(period).date())
+        result = execute_run(
+            parameters, reports=args.reports, name=period, as_of=end, command=vars(args) | {"period": period}
+        )
+        print(f"{period}: run written to {result.folder}")
+        _print_studies(result)
+        failed += not result.ok
+    print(f"index: {write_index(args.reports)}")
+    return 1 if failed else 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:

@@ -279,3 +279,138 @@ def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -
         old = json.loads(metrics.read_text())
         differences += [(f"{relative}: {key}", a, b) for key, a, b in compare_metrics(old, new)]
     return result, differences
+
+
+# --------------------------------------------------------------------------- periodic reports
+
+
+def period_end(period: str) -> pd.Timestamp:
+    """Last day of a ``YYYY-MM`` period."""
+    try:
+        month = pd.Period(period, freq="M")
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("period", period, "a month such as '1998-06'") from exc
+    if str(month) != period:
+        raise ParameterError("period", period, "a month written YYYY-MM, such as '1998-06'")
+    return month.end_time.normalize()
+
+
+def period_parameters(study: str, end: pd.Timestamp, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A study's dates for the report of the period ending on ``end``, using only data up to ``end``.
+
+    - grading: ``as_of`` = the period end; the stability history covers the
+      12 months before it; the validity backtest stays inside the data.
+    - churn: signals need a known outcome, so the model is scored at
+      ``validation_as_of`` = period end minus the horizon (the last date whose
+      churn is known at the period end) and fitted three months earlier.
+    - value: ``as_of`` = the period end, calibration ending 39 weeks before.
+
+    ``given`` parameters (from ``--params``/``-p``) override these.
+    """
+    given = dict(given or {})
+    if study == "grading":
+        dates = {"as_of": str(end.date()), "history_start": str((end - pd.DateOffset(months=11)).replace(day=1).date())}
+    elif study == "churn":
+        horizon = int(given.get("horizon_days", 90))
+        scored = end - pd.Timedelta(days=horizon)
+        dates = {
+            "validation_as_of": str(scored.date()),
+            "as_of": str((scored - pd.DateOffset(months=3)).date()),
+            "data_end": str(end.date()),
+        }
+    elif study == "value":
+        dates = {"as_of": str(end.date()), "calibration_end": str((end - pd.Timedelta(weeks=39)).date())}
+    else:
+        dates = {}
+    return resolve_parameters(study, dates | given)
+
+
+#: Headline figures followed across periods in the index: (study, metric key, label).
+TREND_FIGURES = (
+    ("grading", "gini", "Gini of 12-month value"),
+    ("grading", "kept_grade", "share keeping their grade"),
+    ("grading", "capture_rate", "A grade's capture rate"),
+    ("churn", "churn_rate", "churn rate"),
+    ("churn", "alert_precision", "alert precision at K"),
+    ("value", "mean_p_alive", "mean probability alive"),
+)
+
+
+def collect_runs(reports: str | Path) -> pd.DataFrame:
+    """One row per finished run under ``reports``: folder, status, dates and headline metrics."""
+    rows = []
+    for manifest in sorted(Path(reports).glob("*/manifest.json")):
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        row: dict[str, Any] = {
+            "run": manifest.parent.name,
+            "as_of": recorded.get("as_of"),
+            "status": recorded.get("status"),
+            "started": recorded.get("started"),
+        }
+        for study, outcome in recorded.get("studies", {}).items():
+            path = manifest.parent / outcome["metrics"]
+            metrics = json.loads(path.read_text()) if path.exists() else {}
+            for name, key, _ in TREND_FIGURES:
+                if name == study and key in metrics:
+                    row[f"{study}.{key}"] = metrics[key]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_index(reports: str | Path) -> Path:
+    """Write ``reports/index.html``: every run with its headline metrics, and a trend figure.
+
+    The index is a view of the runs, rebuilt from their manifests each time
+    (written to a temporary file and renamed into place).
+    """
+    import base64
+    import html
+    import io
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reports = Path(reports)
+    runs = collect_runs(reports)
+    figure = ""
+    trend_columns = [f"{s}.{k}" for s, k, _ in TREND_FIGURES if f"{s}.{k}" in runs]
+    if len(runs) > 1 and trend_columns:
+        ordered = runs.sort_values("as_of")
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        labels = {f"{s}.{k}": label for s, k, label in TREND_FIGURES}
+        for column in trend_columns:
+            ax.plot(pd.to_datetime(ordered["as_of"]), ordered[column], marker="o", label=labels[column])
+        ax.set(xlabel="analysis date of the run", ylabel="share", title="Key figures across runs")
+        ax.legend(loc="best", fontsize="small")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+        plt.close(fig)
+        encoded = base64.b64encode(buffer.getvalue()).decode()
+        figure = f'<img alt="Key figures across runs" src="data:image/png;base64,{encoded}">'
+    rows = []
+    for values in runs.sort_values("as_of").to_dict("records"):
+        name = html.escape(str(values["run"]))
+        cells = [f'<a href="{name}/">{name}</a>', html.escape(str(values["as_of"])), html.escape(str(values["status"]))]
+        cells += [
+            f"{values[c]:.3f}" if isinstance(values.get(c), float) and values[c] == values[c] else ""
+            for c in trend_columns
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in ["run", "as of", "status", *trend_columns])
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Customer analytics reports</title>
+<style>body{{font-family:sans-serif;margin:2em}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd}}</style>
+</head><body><h1>Customer analytics reports</h1>
+<p>{len(runs)} run(s). Each run folder holds the studies as HTML reports, their metrics and a manifest.</p>
+<table><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+{figure}
+</body></html>
+"""
+    target = reports / "index.html"
+    staging = reports / f".index-{os.getpid()}.html"
+    staging.write_text(page, encoding="utf-8")
+    os.replace(staging, target)
+    return target

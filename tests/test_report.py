@@ -1,0 +1,70 @@
+"""The periodic report end to end: two consecutive periods, the index, reruns, bad periods."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.errors import ParameterError
+from analysis.runner import compare_metrics, period_end, period_parameters
+
+
+def test_period_dates_use_only_data_up_to_the_period_end():
+    end = period_end("1998-05")
+    assert end == pd.Timestamp("1998-05-31")
+    grading = period_parameters("grading", end)
+    assert grading["as_of"] == "1998-05-31"
+    churn = period_parameters("churn", end)
+    # The churn model is scored where the outcome is known by the period end.
+    assert pd.Timestamp(churn["validation_as_of"]) + pd.Timedelta(days=churn["horizon_days"]) <= end
+    assert churn["data_end"] == "1998-05-31"
+    value = period_parameters("value", end, {"clv_horizon_weeks": 26})
+    assert value["as_of"] == "1998-05-31" and value["clv_horizon_weeks"] == 26
+    with pytest.raises(ParameterError, match="'period' = '1998-13'"):
+        period_end("1998-13")
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        period_end("1998-5")
+
+
+def test_compare_metrics_lists_every_difference():
+    assert compare_metrics({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 2}}) == []
+    assert compare_metrics({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 3}, "d": 4}) == [("b.c", 2, 3), ("d", None, 4)]
+
+
+@pytest.mark.slow
+def test_two_consecutive_periods_then_a_rerun(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    assert main(["report", "--from", "1998-05", "--to", "1998-06", "--reports", str(reports)]) == 0
+    assert sorted(p.name for p in reports.iterdir()) == ["1998-05", "1998-06", "index.html"]
+    for period in ("1998-05", "1998-06"):
+        run = reports / period
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert manifest["status"] == "ok" and manifest["as_of"] == str(period_end(period).date())
+        assert manifest["studies"]["grading"]["parameters"]["as_of"] == manifest["as_of"]
+        for outcome in manifest["studies"].values():
+            metrics = json.loads((run / outcome["metrics"]).read_text())
+            assert metrics["study"] in {"grading_thresholds", "churn_signals", "value_tiers"}
+            page = (run / outcome["html"]).read_text()
+            assert "<img" in page and "import matplotlib" not in page  # figures, no code
+    index = (reports / "index.html").read_text()
+    assert "1998-05/" in index and "1998-06/" in index and "data:image/png;base64," in index
+    may = json.loads((reports / "1998-05" / "metrics" / "02_churn_signals.json").read_text())
+    june = json.loads((reports / "1998-06" / "metrics" / "02_churn_signals.json").read_text())
+    assert may["as_of"] < june["as_of"]
+    # The same period again: a new folder, never the old one overwritten, identical metrics.
+    first = (reports / "1998-06" / "metrics" / "01_grading_thresholds.json").read_bytes()
+    assert main(["report", "--period", "1998-06", "grading", "--reports", str(reports)]) == 0
+    assert (reports / "1998-06-2" / "metrics" / "01_grading_thresholds.json").read_bytes() == first
+    assert (reports / "1998-06" / "metrics" / "01_grading_thresholds.json").read_bytes() == first
+
+
+def test_bad_report_requests_write_nothing(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    assert main(["report", "--period", "1998-13", "--reports", str(reports)]) == 2
+    assert main(["report", "--from", "1998-06", "--to", "1998-01", "--reports", str(reports)]) == 2
+    assert main(["report", "--reports", str(reports)]) == 2
+    assert main(["report", "--period", "1998-06", "-p", "grading.shceme=x", "--reports", str(reports)]) == 2
+    assert not reports.exists()
