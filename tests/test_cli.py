@@ -31,6 +31,7 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["inputs"]["cdnow"]["sha256"] == DATASETS["cdnow"].sha256
     assert set(manifest["studies"]) == {"grading", "churn", "value"}
+    assert manifest["inputs_unchanged_after_run"] is True
     assert all(outcome["status"] == "ok" for outcome in manifest["studies"].values())
     assert manifest["studies"]["grading"]["status"] == "ok"
     study_metrics = json.loads((first / "metrics" / "01_grading_thresholds.json").read_text())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,6 +96,10 @@ def execute_run(
         write_json(run.staging / "metrics.json", metrics)
         studies = {study: run_study(study, run.staging, values) for study, values in parameters.items()}
         manifest = _manifest(command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end)
+        # The shipped data must be unchanged by the run (dataset_path verifies the checksums).
+        for name in DATASETS:
+            dataset_path(name)
+        manifest["inputs_unchanged_after_run"] = True
         manifest["studies"] = studies
         manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
         write_json(run.staging / "manifest.json", manifest)
@@ -128,7 +133,7 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
             parameters=values | {"metrics_path": str(metrics)},
             kernel_name="python3",
             cwd=str(source.parent),
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),  # a progress bar for a person at a terminal, none in logs
         )
         outcome["status"] = "ok"
     except papermill.PapermillExecutionError as exc:
