@@ -279,8 +279,14 @@ def _report(args: argparse.Namespace) -> int:
     failed = 0
     for period, parameters in plans.items():
         end = str(period_end(period).date())
+        calibration_end = str((period_end(period) - pd.Timedelta(weeks=39)).date())
         result = execute_run(
-            parameters, reports=args.reports, name=period, as_of=end, command=vars(args) | {"period": period}
+            parameters,
+            reports=args.reports,
+            name=period,
+            as_of=end,
+            calibration_end=calibration_end,
+            command=vars(args) | {"period": period},
         )
         print(f"{period}: run written to {result.folder}")
         _print_studies(result)

@@ -75,15 +75,18 @@ def execute_run(
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
     summary = customer_summary(cdnow, as_of, time_unit="weeks")
+    if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
+        raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
     holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks")
     periods = period_table(cdnow, freq="month", end=as_of, dense=True)
+    active = (holdout["frequency_holdout"] > 0).mean() if len(holdout) else None
     metrics = {
         "cdnow": {
             "customers": len(summary),
             "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
             "mean_frequency": round(float(summary["frequency"].mean()), 6),
             "total_value": round(float(summary["total_value"].sum()), 2),
-            "holdout_customers_active_share": round(float((holdout["frequency_holdout"] > 0).mean()), 6),
+            "holdout_customers_active_share": None if active is None else round(float(active), 6),
             "customer_months": len(periods),
         },
         "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
