@@ -388,7 +388,11 @@ def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Se
     """One sentence on predictive validity (``labels``: the scheme's grades, best first)."""
     graded = future[future["grade"].isin(labels) & (future["customers"] > 0)]
     if graded.empty:
-        raise DataError("no graded customers at the start of the backtest", hint="Shorten validation_horizon_days")
+        raise DataError(
+            "no graded customers at the start of the backtest (validation_horizon_days before as_of)",
+            hint="At that date no customer had both value in the window and min_tenure_months of tenure; "
+            "use a later as_of, a shorter validation_horizon_days or a shorter min_tenure_months",
+        )
     first, last = graded.iloc[0], graded.iloc[-1]
     ratio = first["mean_future_value"] / last["mean_future_value"] if last["mean_future_value"] > 0 else np.inf
     spearman = tests["spearman"]
