@@ -68,3 +68,28 @@ def test_bad_report_requests_write_nothing(tmp_path, capsys):
     assert main(["report", "--reports", str(reports)]) == 2
     assert main(["report", "--period", "1998-06", "-p", "grading.shceme=x", "--reports", str(reports)]) == 2
     assert not reports.exists()
+
+
+def test_runs_started_at_once_get_separate_complete_folders(tmp_path):
+    import threading
+
+    from analysis.report import atomic_run_folder
+
+    barrier = threading.Barrier(6)
+    finals = []
+
+    def one_run(number: int) -> None:
+        with atomic_run_folder(tmp_path, "1998-06") as run:
+            (run.staging / "who.txt").write_text(str(number))
+            barrier.wait()  # every run is staged before any is renamed into place
+        finals.append((number, run.final))
+
+    threads = [threading.Thread(target=one_run, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["1998-06", *(f"1998-06-{i}" for i in range(2, 7))])  # nothing half-written left
+    for number, final in finals:
+        assert (final / "who.txt").read_text() == str(number)  # each run kept its own files
