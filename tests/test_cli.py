@@ -214,5 +214,15 @@ def test_publish_file_never_replaces_and_cleans_up(tmp_path):
 def test_run_refuses_two_analysis_dates(tmp_path, capsys):
     argv = ["run", "grading", "--reports", str(tmp_path / "r"), "--as-of", "1998-06-30", "-p", "as_of=1998-03-31"]
     assert main(argv) == 2
-    assert "one analysis date per run" in capsys.readouterr().err
+    assert "'as_of'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_as_of_sets_every_study_dates_including_churn(tmp_path):
+    from analysis.cli import _parser, _study_parameters
+
+    args = _parser().parse_args(["run", "--as-of", "1998-06-30", "--reports", str(tmp_path)])
+    resolved = _study_parameters(args)
+    assert resolved["grading"]["as_of"] == "1998-06-30" and resolved["value"]["as_of"] == "1998-06-30"
+    churn = resolved["churn"]
+    assert churn["data_end"] == "1998-06-30" and churn["validation_as_of"] < "1998-06-30"

@@ -27,6 +27,8 @@ def test_period_dates_use_only_data_up_to_the_period_end():
         period_end("1998-13")
     with pytest.raises(ParameterError, match="YYYY-MM"):
         period_end("1998-5")
+    with pytest.raises(ParameterError, match=r"'data_end'.*come from its period"):
+        period_parameters("churn", end, {"data_end": "1998-06-30"})
 
 
 def test_compare_metrics_lists_every_difference():
@@ -67,6 +69,9 @@ def test_bad_report_requests_write_nothing(tmp_path, capsys):
     assert main(["report", "--from", "1998-06", "--to", "1998-01", "--reports", str(reports)]) == 2
     assert main(["report", "--reports", str(reports)]) == 2
     assert main(["report", "--period", "1998-06", "-p", "grading.shceme=x", "--reports", str(reports)]) == 2
+    # A given date would let data after the period end into the report: refused.
+    assert main(["report", "--period", "1998-01", "-p", "as_of=1998-06-30", "--reports", str(reports)]) == 2
+    assert main(["report", "--period", "1998-01", "-p", "churn.horizon_days=ninety", "--reports", str(reports)]) == 2
     assert not reports.exists()
 
 

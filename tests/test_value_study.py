@@ -25,6 +25,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_value_tiers.i
         ({"risk_cuts": [0.6, 0.3]}, "'risk_cuts'"),
         ({"annual_discount_rate": 1.5}, "'annual_discount_rate' = 1.5"),
         ({"clv_horizon_weeks": 0}, "'clv_horizon_weeks' = 0"),
+        ({"rfm_bins": 10}, "'rfm_bins' = 10.*scores 1-5"),
     ],
 )
 def test_invalid_parameters_are_refused(changes, pattern):

@@ -130,6 +130,7 @@ class ChurnParameters:
             "window_days": self.window_days,
             "drop_size": self.drop_size,
             "gap_factor": self.gap_factor,
+            "data_end": self.data_end or None,
         }
 
 
@@ -257,7 +258,7 @@ def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
 
 
 def _pct(x: float) -> str:
-    return f"{x:.0%}"
+    return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
 
 
 def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnParameters) -> str:
@@ -267,8 +268,8 @@ def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnPara
     parts = [
         f"{len(frame):,} customers bought in the {params.lookback_days} days up to {params.as_of}; "
         f"{_pct(rate)} of them made no purchase in the next {params.horizon_days} days (churned).",
-        f"The strongest signal is {top['signal']} (AUC {top['auc']:.2f}, {top['auc_lower_95']:.2f}-"
-        f"{top['auc_upper_95']:.2f}; {top['direction']} values go with more churn).",
+        f"The strongest signal is {top['signal']}: {top['direction']} values go with more churn (AUC "
+        f"{_separation(top['auc'], top['auc_lower_95'], top['auc_upper_95'])}).",
     ]
     binary = table[table["kind"] == "binary"].dropna(subset=["relative_risk"])
     for row in binary.itertuples():
@@ -320,6 +321,13 @@ def describe_cox(model: Any) -> str:
     return f"Strongest hazard ratios: {listed}; {check}."
 
 
+def _separation(auc: float, lower: float, upper: float) -> str:
+    """An AUC and its interval, oriented so that 0.5 is chance and 1 perfect whatever the direction."""
+    if auc >= 0.5:
+        return f"{auc:.2f}, {lower:.2f}-{upper:.2f}"
+    return f"{1 - auc:.2f}, {1 - upper:.2f}-{1 - lower:.2f}"
+
+
 def describe_horizons(table: pd.DataFrame) -> str:
     """One sentence on how churn moves with the horizon."""
     first, last = table.iloc[0], table.iloc[-1]
@@ -353,7 +361,7 @@ def describe_strongest(table: pd.DataFrame, *, top: int = 3) -> str:
     """One sentence naming the strongest signals of a signal table, with AUC and (binary) relative risk."""
     parts = []
     for row in table.head(top).itertuples():
-        text = f"{row.signal} ({row.direction} values, more churn; AUC {row.auc:.2f}"
+        text = f"{row.signal} ({row.direction} values, more churn; AUC {max(row.auc, 1 - row.auc):.2f}"
         if row.kind == "binary" and not pd.isna(row.relative_risk):
             text += f", relative risk {row.relative_risk:.2f}"
         parts.append(text + ")")

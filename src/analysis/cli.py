@@ -21,7 +21,7 @@ from analysis.data import (
     profile_transactions,
     read_transactions,
 )
-from analysis.errors import DataError, ParameterError
+from analysis.errors import AnalysisError, DataError, ParameterError
 from analysis.report import publish_file, write_table
 from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--as-of",
         default=None,
-        help="analysis date of every study and of the data summaries (default: each study's own; data end)",
+        help="analysis date: every study's dates as in a report at this date, and the data summaries'"
+        " (default: each study's own dates; data end)",
     )
     run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration of the CDNOW summaries")
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
@@ -217,13 +218,13 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
             raise ParameterError(key, text, f"a parameter of a chosen study ({', '.join(chosen)})")
         for target in targets:
             values[target][name] = plain(yaml.safe_load(text))
-    if args.as_of:
-        for study in chosen:
-            given = values[study].setdefault("as_of", args.as_of)
-            if str(given) != args.as_of:
-                raise ParameterError("as_of", given, f"the run's --as-of {args.as_of} (one analysis date per run)")
     if not resolve:
         return values
+    if args.as_of:
+        # Every study's dates as at --as-of, as in a report (the churn study is scored
+        # where outcomes are known by then); a given date contradicting it is refused.
+        end = pd.Timestamp(args.as_of).normalize()
+        return {study: period_parameters(study, end, given) for study, given in values.items()}
     return {study: resolve_parameters(study, given) for study, given in values.items()}
 
 
@@ -278,21 +279,31 @@ def _report(args: argparse.Namespace) -> int:
     }
     failed = 0
     for period, parameters in plans.items():
-        end = str(period_end(period).date())
-        calibration_end = str((period_end(period) - pd.Timedelta(weeks=39)).date())
-        result = execute_run(
-            parameters,
-            reports=args.reports,
-            name=period,
-            as_of=end,
-            calibration_end=calibration_end,
-            command=vars(args) | {"period": period},
-        )
-        print(f"{period}: run written to {result.folder}")
-        _print_studies(result)
+        try:
+            result = _report_period(period, parameters, args)
+        except AnalysisError as exc:  # one period's problem: say so, keep the others and the index
+            print(f"{period}: not written: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         failed += not result.ok
     print(f"index: {write_index(args.reports)}")
     return 1 if failed else 0
+
+
+def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: argparse.Namespace) -> RunResult:
+    """Run one period of the report."""
+    end = period_end(period)
+    result = execute_run(
+        parameters,
+        reports=args.reports,
+        name=period,
+        as_of=str(end.date()),
+        calibration_end=str((end - pd.Timedelta(weeks=39)).date()),
+        command=vars(args) | {"period": period},
+    )
+    print(f"{period}: run written to {result.folder}")
+    _print_studies(result)
+    return result
 
 
 def _reproduce(args: argparse.Namespace) -> int:

@@ -141,11 +141,16 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         outcome["status"] = "ok"
     except papermill.PapermillExecutionError as exc:
         outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
+    except Exception as exc:  # a dead kernel or a timeout must not take the other studies down
+        outcome |= {"status": "failed", "cell": None, "error": f"{type(exc).__name__}: {exc}"}
     outcome["seconds"] = round(time.time() - started, 3)
     if executed.exists():
-        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_filename(str(executed))
-        (folder / f"{stem}.html").write_text(body, encoding="utf-8")
+        try:
+            exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            body, _ = exporter.from_filename(str(executed))
+            (folder / f"{stem}.html").write_text(body, encoding="utf-8")
+        except Exception as exc:  # the executed notebook is kept even if its export fails
+            outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
     return outcome
 
 
@@ -313,13 +318,22 @@ def period_parameters(study: str, end: pd.Timestamp, given: Mapping[str, Any] | 
       churn is known at the period end) and fitted three months earlier.
     - value: ``as_of`` = the period end, calibration ending 39 weeks before.
 
-    ``given`` parameters (from ``--params``/``-p``) override these.
+    ``given`` parameters (from ``--params``/``-p``) set anything else; a
+    given date would let data after the period end into the report, so it
+    is refused.
     """
     given = dict(given or {})
+    dated = sorted(set(given) & DATE_PARAMETERS)
+    if dated:
+        raise ParameterError(
+            dated[0], given[dated[0]], "no date: a report's dates come from its period (use analysis run for others)"
+        )
     if study == "grading":
         dates = {"as_of": str(end.date()), "history_start": str((end - pd.DateOffset(months=11)).replace(day=1).date())}
     elif study == "churn":
-        horizon = int(given.get("horizon_days", 90))
+        horizon = given.get("horizon_days", 90)
+        if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
+            raise ParameterError("horizon_days", horizon, "a positive whole number of days")
         scored = end - pd.Timedelta(days=horizon)
         dates = {
             "validation_as_of": str(scored.date()),
@@ -332,6 +346,9 @@ def period_parameters(study: str, end: pd.Timestamp, given: Mapping[str, Any] | 
         dates = {}
     return resolve_parameters(study, dates | given)
 
+
+#: Parameters that are dates of a study (set from the period in report mode).
+DATE_PARAMETERS = {"as_of", "validation_as_of", "data_end", "calibration_end", "history_start"}
 
 #: Headline figures followed across periods in the index: (study, metric key, label).
 TREND_FIGURES = (

@@ -86,8 +86,10 @@ class ValueParameters:
             raise ParameterError("clv_horizon_weeks", self.clv_horizon_weeks, "a positive whole number of weeks")
         if not (0 <= self.annual_discount_rate < 1):
             raise ParameterError("annual_discount_rate", self.annual_discount_rate, "a rate in [0, 1)")
-        if not 2 <= self.rfm_bins <= 10:
-            raise ParameterError("rfm_bins", self.rfm_bins, "a whole number of score levels from 2 to 10")
+        if self.rfm_bins != 5:
+            raise ParameterError(
+                "rfm_bins", self.rfm_bins, "5: the default segment rules are written for scores 1-5 (quintiles)"
+            )
         cuts = list(self.pyramid_cuts)
         if not cuts or not all(0 < c < 1 for c in cuts) or any(b <= a for a, b in itertools.pairwise(cuts)):
             raise ParameterError("pyramid_cuts", cuts, "strictly increasing shares of customers inside (0, 1)")
@@ -391,9 +393,9 @@ def headline_metrics(
         "calibration_end": params.calibration_end,
         "as_of": params.as_of,
         "transaction_model": params.transaction_model,
-        "bgnbd": {k: r(v) for k, v in models["BG/NBD"].params_.items()},
-        "pareto_nbd": {k: r(v) for k, v in models["Pareto/NBD"].params_.items()},
-        "gamma_gamma": {k: r(v) for k, v in spend_model.params_.items()},
+        "bgnbd_calibration": {k: r(v) for k, v in models["BG/NBD"].params_.items()},
+        "pareto_nbd_calibration": {k: r(v) for k, v in models["Pareto/NBD"].params_.items()},
+        "gamma_gamma_as_of": {k: r(v) for k, v in spend_model.params_.items()},
         "holdout_total_error": {row.model: r(row.total_error) for row in comparison.itertuples()},
         "customers": len(values),
         "total_clv": r(values["clv"].sum()),
