@@ -413,16 +413,30 @@ def customer_summary(
     0           a          1     10.0  30.0            20.0         35.0
     1           b          0      0.0  26.0             NaN          7.0
     """
-    unit = _unit(time_unit)
     stamp = _as_timestamp(as_of, "as_of").normalize()
+    return _customers(transactions, stamp, stamp, time_unit, trailing_days, memory_limit, holdout=False)
+
+
+def _customers(
+    transactions: Source,
+    as_of: pd.Timestamp,
+    end: pd.Timestamp,
+    time_unit: str,
+    trailing_days: int,
+    memory_limit: str | None,
+    *,
+    holdout: bool,
+) -> pd.DataFrame:
+    """Run :func:`_customer_sql` for data up to ``end`` summarised at ``as_of``."""
+    unit = _unit(time_unit)
     days = _positive_int("trailing_days", trailing_days)
     params = {
-        "as_of": stamp.date(),
-        "end": stamp.date(),
-        "window_start": (stamp - pd.Timedelta(days=days)).date(),
+        "as_of": as_of.date(),
+        "end": end.date(),
+        "window_start": (as_of - pd.Timedelta(days=days)).date(),
         "unit": unit,
     }
-    frame = _run(transactions, lambda margin: _customer_sql(margin, holdout=False), params, memory_limit)
+    frame = _run(transactions, lambda margin: _customer_sql(margin, holdout=holdout), params, memory_limit)
     return _tidy(frame)
 
 
@@ -469,20 +483,12 @@ def calibration_holdout(
         ``value_holdout`` (net value in the holdout period) and
         ``duration_holdout`` (its length in ``time_unit``).
     """
-    unit = _unit(time_unit)
+    _unit(time_unit)  # a bad unit is refused before the dates are checked
     start = _as_timestamp(calibration_end, "calibration_end").normalize()
     end = _as_timestamp(holdout_end, "holdout_end").normalize()
     if end <= start:
         raise ParameterError("holdout_end", str(end.date()), f"a date after {start.date()}")
-    days = _positive_int("trailing_days", trailing_days)
-    params = {
-        "as_of": start.date(),
-        "end": end.date(),
-        "window_start": (start - pd.Timedelta(days=days)).date(),
-        "unit": unit,
-    }
-    frame = _run(transactions, lambda margin: _customer_sql(margin, holdout=True), params, memory_limit)
-    return _tidy(frame)
+    return _customers(transactions, start, end, time_unit, trailing_days, memory_limit, holdout=True)
 
 
 def period_table(
