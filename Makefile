@@ -1,22 +1,28 @@
 # One entry point. On a fresh machine with only Python 3.11+:
 #   make run    set up .venv and run the main job (all studies on the shipped data -> reports/)
-#   make test   set up .venv and run the whole test suite (lint, unit, property, doctests)
+#   make test   set up .venv and run the whole test suite (lint, unit, property, doctests,
+#               the Spark engine against DuckDB: needs Java 17+, as on the CI machine)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Extras installed into .venv: the tests also need the Spark engine (make run does not).
+EXTRAS ?= dev
+comma  := ,
 
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: setup run test lint notebooks bench clean
 
-setup: $(STAMP)
-
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+# Installs once per set of extras, again when pyproject.toml changes.
+setup:
+	@stamp=$(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)); \
+	if [ ! -f $$stamp ] || [ pyproject.toml -nt $$stamp ]; then \
+		set -e; \
+		[ -x $(PY) ] || $(PYTHON) -m venv $(VENV); \
+		$(PY) -m pip install --quiet --upgrade pip; \
+		$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"; \
+		touch $$stamp; \
+	fi
 
 run: setup
 	$(PY) -m analysis run
@@ -24,6 +30,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
 
+test: EXTRAS = dev,spark
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 	$(PY) -m pytest $(NBVAL) notebooks/

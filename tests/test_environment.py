@@ -10,11 +10,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from PyPI's.
-CONDA_TO_PYPI = {"python-duckdb": "duckdb"}
+CONDA_TO_PYPI = {
+    "python-duckdb": "duckdb",
+    "ibis-duckdb": "ibis-framework[duckdb]",
+    "ibis-pyspark": "ibis-framework[pyspark]",
+}
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+(?:\[[a-z0-9,]+\])?)\s*(.*)$", requirement)
     assert match, requirement
     return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
 
@@ -63,6 +67,7 @@ def test_core_stack_is_declared():
         "jupyterlab",
         "ipykernel",
         "duckdb",
+        "ibis-framework[duckdb]",
         "pyarrow",
     }
     assert required <= names

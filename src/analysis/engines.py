@@ -1,0 +1,578 @@
+"""Where the customer summaries run: embedded DuckDB, Spark, or any Ibis backend.
+
+The summaries of :mod:`analysis.summaries` are Ibis expressions over one
+typed table, ``customer_id`` (string), ``day`` (date), ``amount`` (DECIMAL(18,
+4)) and, when the data has it, ``margin``. This module opens an engine, turns
+the user's source into that table on it, checks the source, and fetches
+results as pandas DataFrames. Everything after the summaries (one row per
+customer) stays in pandas.
+
+Engines
+-------
+``"duckdb"`` (default)
+    A private in-memory DuckDB database per call, spilling to a temporary
+    folder beyond ``memory_limit``. Sources: a DataFrame, or Parquet / CSV
+    files scanned in place (files larger than memory work).
+``"spark"``
+    The active Spark session (``SparkSession.builder.getOrCreate()``: the
+    cluster's when run under ``spark-submit`` or on a cluster notebook,
+    otherwise a local session on every core). Sources: a DataFrame (shipped
+    to Spark through Arrow), a Parquet / CSV path Spark can read (``s3://``,
+    ``hdfs://``...), or the name of a table in the session's catalog.
+an Ibis connection URL
+    Anything :func:`ibis.connect` accepts (``"duckdb:///warehouse.db"``,
+    ``"trino://user@host/catalog/schema"``, ``"bigquery://project/dataset"``,
+    ``"snowflake://..."``). Sources: a table name in that database, a
+    DataFrame (uploaded as a temporary table) or a file the backend reads.
+an Ibis backend object
+    A connection you opened yourself (``ibis.pyspark.connect(session)``),
+    used as it is.
+
+Checks
+------
+The embedded DuckDB path checks optimistically (see :func:`_run_duckdb`).
+Every other engine checks the source in one aggregate pass before the
+summary, with the same messages: missing, blank or untrimmed ids, missing or
+unparseable dates, missing, non-numeric or infinite amounts. DataFrames are
+always checked in pandas first, so their messages name index labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from analysis.errors import DataError, ParameterError
+
+__all__ = ["ENGINES", "Source", "check_engine", "engine_label", "open_source", "spark_session"]
+
+#: Engines named by a word; anything else must be an Ibis URL or backend.
+ENGINES = ("duckdb", "spark")
+
+Source = pd.DataFrame | str | Path
+Engine = str | BaseBackend
+
+MONEY = "DECIMAL(18, 4)"
+_MONEY_TYPE = "decimal(18, 4)"
+_REQUIRED = ("customer_id", "date", "amount")
+
+
+def check_engine(engine: Any) -> Engine:
+    """Return ``engine`` if it names an engine, else raise :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> check_engine("duckdb"), check_engine("trino://analyst@warehouse/hive/sales")
+    ('duckdb', 'trino://analyst@warehouse/hive/sales')
+    >>> check_engine("postgres")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: parameter 'engine' = 'postgres': expected 'duckdb', 'spark', an Ibis...
+    """
+    if isinstance(engine, BaseBackend) or engine in ENGINES:
+        return engine
+    if isinstance(engine, str) and "://" in engine and engine.split("://", 1)[0]:
+        return engine
+    raise ParameterError(
+        "engine",
+        engine,
+        "'duckdb', 'spark', an Ibis connection URL such as 'trino://user@host/catalog/schema', or an Ibis backend",
+    )
+
+
+def engine_label(engine: Engine) -> str:
+    """A short name of an engine for reports (a URL without its password)."""
+    if isinstance(engine, BaseBackend):
+        return f"ibis:{engine.name}"
+    if "://" in engine and "@" in engine:
+        scheme, rest = engine.split("://", 1)
+        user, host = rest.rsplit("@", 1)
+        return f"{scheme}://{user.split(':', 1)[0]}@{host}"
+    return engine
+
+
+def spark_session(master: str | None = None):
+    """The active Spark session, or a new one (``local[*]`` unless a master is configured).
+
+    The session computes in UTC (calendar days must not depend on the
+    machine) and moves pandas data through Arrow.
+    """
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        builder = SparkSession.builder.appName("analysis")
+        if master or not (os.environ.get("MASTER") or os.environ.get("SPARK_MASTER")):
+            builder = builder.master(master or "local[*]")
+        session = (
+            builder.config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+    session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    return session
+
+
+@dataclass
+class Prepared:
+    """A source made ready on an engine.
+
+    Attributes
+    ----------
+    table : ibis.Table
+        ``customer_id`` (string), ``day`` (date), ``amount`` (decimal(18, 4))
+        and ``margin`` when ``has_margin``.
+    backend : ibis backend
+        Where ``table`` lives.
+    label : str
+        The file, table or ``"<DataFrame>"``, for messages.
+    has_margin : bool
+        Whether the data has a margin column.
+    validate : callable
+        Checks every value and raises :class:`DataError` on the first bad column.
+    optimistic : bool
+        True when ``validate`` has not run yet (embedded DuckDB on typed data):
+        results are checked after the query and ``validate`` runs on doubt.
+    """
+
+    table: ir.Table
+    backend: BaseBackend
+    label: str
+    has_margin: bool
+    validate: Callable[[], None]
+    optimistic: bool = False
+
+    def fetch(self, expr: ir.Table) -> pd.DataFrame:
+        """Run ``expr`` and return it as a DataFrame (dates as ``datetime64``)."""
+        try:
+            table = self.backend.to_pyarrow(expr)
+        except duckdb.ConversionException as exc:
+            # Strict casts stopped the query: find and name the bad values.
+            self.validate()
+            raise DataError(f"values that cannot be read ({exc})", file=self.label) from exc
+        frame = table.to_pandas(date_as_object=False)
+        if self.optimistic and "customer_id" in frame and len(frame):
+            ids = frame["customer_id"]
+            if ((ids == "") | (ids != ids.str.strip())).any():
+                self.validate()
+        return frame
+
+
+@contextlib.contextmanager
+def open_source(source: Source, engine: Engine = "duckdb", memory_limit: str | None = None) -> Iterator[Prepared]:
+    """Open ``engine`` and make ``source`` its typed transactions table.
+
+    Parameters
+    ----------
+    source : DataFrame, path, or table name
+        See the module docstring for what each engine accepts.
+    engine : str or ibis backend
+        ``"duckdb"``, ``"spark"``, an Ibis connection URL or an Ibis backend.
+    memory_limit : str, optional
+        DuckDB memory limit such as ``"2GB"`` (embedded DuckDB only).
+
+    Yields
+    ------
+    Prepared
+        The table and how to fetch results; temporary tables and the embedded
+        database are dropped on exit.
+    """
+    engine = check_engine(engine)
+    if memory_limit is not None and engine != "duckdb":
+        raise ParameterError("memory_limit", memory_limit, "None unless engine='duckdb' (set memory on the engine)")
+    if engine == "duckdb":
+        with _embedded_duckdb(memory_limit) as con:
+            yield _duckdb_source(con, source)
+        return
+    if engine == "spark":
+        backend = ibis.pyspark.connect(spark_session())
+    elif isinstance(engine, str):
+        try:
+            backend = ibis.connect(engine)
+        except Exception as exc:  # any driver error means the same to the user
+            raise ParameterError("engine", engine_label(engine), f"a reachable Ibis backend ({exc})") from exc
+    else:
+        backend = engine
+    with _backend_source(backend, source) as prepared:
+        yield prepared
+
+
+# --------------------------------------------------------------------------- embedded DuckDB
+
+
+@contextlib.contextmanager
+def _embedded_duckdb(memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    with tempfile.TemporaryDirectory(prefix="analysis-duckdb-") as spill:
+        con = duckdb.connect(config={"temp_directory": spill})
+        try:
+            con.execute("SET TimeZone = 'UTC'")  # timestamp -> date must not depend on the machine
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{_quote(memory_limit)}'")
+            yield con
+        finally:
+            con.close()
+
+
+def _duckdb_source(con: duckdb.DuckDBPyConnection, source: Source) -> Prepared:
+    """Register ``source`` as the view ``src`` and wrap the connection for Ibis.
+
+    Validation is optimistic for typed Parquet data: nulls are counted from
+    the file footers (every value is checked when a footer has no
+    statistics), the query runs with strict casts, so a NaN or infinite amount
+    stops it, and the result is checked for blank or untrimmed ids; only then
+    does the detailed (slower) validation run, to name the column, count and
+    example values. DataFrames are checked in pandas before the query.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame, has_margin = _checked_frame(source)
+        con.register("raw", frame)
+        con.execute(_typed_view("raw", has_margin))
+        label, optimistic = "<DataFrame>", False
+
+        def validate() -> None:
+            _check_frame(frame, label)
+
+    else:
+        label, has_margin, validate, optimistic = _register_file(con, Path(source))
+    backend = ibis.duckdb.from_connection(con)
+    return Prepared(backend.table("src"), backend, label, has_margin, validate, optimistic)
+
+
+def _checked_frame(source: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The columns the summaries need, checked; local wall time kept for zoned dates."""
+    label = "<DataFrame>"
+    missing = [c for c in _REQUIRED if c not in source.columns]
+    if missing:
+        raise DataError(
+            f"missing required column(s) {missing}",
+            file=label,
+            hint="Read the data with analysis.data.read_transactions first",
+        )
+    if not pd.api.types.is_datetime64_any_dtype(source["date"]):
+        raise DataError("column is not a date", file=label, column="date")
+    if not pd.api.types.is_numeric_dtype(source["amount"]):
+        raise DataError("column is not numeric", file=label, column="amount")
+    has_margin = "margin" in source.columns
+    frame = source[list(_REQUIRED) + (["margin"] if has_margin else [])]
+    _check_frame(frame, label)
+    if frame["date"].dt.tz is not None:
+        # Keep the local wall time, as read_transactions does (never UTC days).
+        frame = frame.assign(date=frame["date"].dt.tz_localize(None))
+    return frame, has_margin
+
+
+def _check_frame(frame: pd.DataFrame, label: str) -> None:
+    """Refuse a DataFrame with rows the SQL would otherwise drop silently (names the index labels)."""
+    ids = frame["customer_id"]
+    problems = {
+        "customer_id": (
+            "missing, blank or untrimmed customer ids",
+            ids.isna() | (ids.astype("str").str.strip() != ids.astype("str")) | (ids.astype("str").str.strip() == ""),
+        ),
+        "date": ("missing dates", frame["date"].isna()),
+        "amount": ("missing or infinite amounts", ~np.isfinite(frame["amount"].to_numpy(dtype=float))),
+    }
+    if "margin" in frame:
+        problems["margin"] = ("missing or infinite margins", ~np.isfinite(frame["margin"].to_numpy(dtype=float)))
+    for column, (problem, mask) in problems.items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            where = np.flatnonzero(mask)[:5]
+            raise DataError(
+                problem,
+                file=label,
+                column=column,
+                n_bad=int(mask.sum()),
+                n_rows=len(frame),
+                examples=[(frame.index[i], frame[column].iloc[i]) for i in where],
+                row_label="index",
+                hint="Read the data with analysis.data.read_transactions, which validates it",
+            )
+
+
+def _typed_view(relation: str, has_margin: bool) -> str:
+    margin = f", CAST(margin AS {MONEY}) AS margin" if has_margin else ""
+    return f"""CREATE VIEW src AS SELECT CAST(customer_id AS VARCHAR) AS customer_id,
+        CAST(date AS DATE) AS day, CAST(amount AS {MONEY}) AS amount{margin} FROM {relation}"""
+
+
+_DATE_TYPES = ("DATE", "TIMESTAMP")
+_NUMBER_TYPES = (
+    "DOUBLE",
+    "FLOAT",
+    "DECIMAL",
+    "INTEGER",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+)
+
+
+def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, bool, Callable[[], None], bool]:
+    """View ``src`` over a Parquet/CSV file (or a folder or glob of Parquet files)."""
+    file = str(path)
+    is_parquet = path.suffix.lower() in {".parquet", ".pq"} or path.is_dir()
+    if not path.exists() and "*" not in file:
+        raise DataError("file not found", file=file)
+    target = str(path / "**" / "*.parquet") if path.is_dir() else file
+    if is_parquet:
+        scan = f"read_parquet('{_quote(target)}', hive_partitioning = true)"
+    else:
+        scan = f"read_csv('{_quote(target)}', all_varchar = true, header = true)"
+    try:
+        types = dict((row[0], row[1]) for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall())
+    except duckdb.Error as exc:
+        raise DataError(f"unreadable file ({exc})", file=file) from exc
+    missing = [c for c in _REQUIRED if c not in types]
+    if missing:
+        raise DataError(
+            f"missing required column(s) {missing}",
+            file=file,
+            hint=f"Found {list(types)[:12]}; name the columns as in the data contract",
+        )
+    has_margin = "margin" in types
+    con.execute(f"CREATE VIEW raw AS SELECT * FROM {scan}")
+
+    def validate() -> None:
+        _validate_file(con, file, has_margin)
+
+    typed = (
+        types["customer_id"] == "VARCHAR"
+        and types["date"].startswith(_DATE_TYPES)
+        and all(types[c].startswith(_NUMBER_TYPES) for c in ("amount", "margin") if c in types)
+    )
+    if types["date"].startswith("TIMESTAMP WITH TIME ZONE"):
+        raise DataError(
+            "time-zone-aware timestamps cannot be scanned in place (their calendar day depends on the zone)",
+            file=file,
+            column="date",
+            hint="Read the file with analysis.data.read_transactions(..., timezone=...) and pass the DataFrame",
+        )
+    if is_parquet and typed:
+        # Null counts from the Parquet footers, without a scan; a row group
+        # without statistics counts as unknown, and then every value is checked.
+        columns = list(_REQUIRED) + (["margin"] if has_margin else [])
+        nulls, unknown = con.execute(
+            f"""SELECT coalesce(sum(stats_null_count), 0), count(*) FILTER (WHERE stats_null_count IS NULL)
+                FROM parquet_metadata('{_quote(target)}')
+                WHERE path_in_schema IN ({", ".join(repr(c) for c in columns)})"""
+        ).fetchone()
+        if nulls or unknown:
+            validate()
+        con.execute(_typed_view("raw", has_margin))
+        return file, has_margin, validate, True
+    validate()  # text columns (CSV): check every value once, then cast
+    margin = f", CAST(CAST(margin AS DOUBLE) AS {MONEY}) AS margin" if has_margin else ""
+    con.execute(
+        f"""CREATE VIEW src AS SELECT trim(CAST(customer_id AS VARCHAR)) AS customer_id,
+            CAST(CAST(date AS TIMESTAMP) AS DATE) AS day,
+            CAST(CAST(amount AS DOUBLE) AS {MONEY}) AS amount{margin} FROM raw"""
+    )
+    return file, has_margin, validate, False
+
+
+def _validate_file(con: duckdb.DuckDBPyConnection, file: str, has_margin: bool) -> None:
+    """Check every value of the view ``raw`` in SQL; raise a DataError on the first bad column."""
+    # Each condition names a cast once: DuckDB 2.0 turns a TRY_CAST used twice over
+    # an all-varchar CSV scan into a hard cast inside the reader.
+    checks = {
+        "customer_id": (
+            "missing, blank or untrimmed customer ids",
+            "customer_id IS NULL OR trim(CAST(customer_id AS VARCHAR)) = '' "
+            "OR CAST(customer_id AS VARCHAR) <> trim(CAST(customer_id AS VARCHAR))",
+        ),
+        "date": ("unparseable or missing dates", "TRY_CAST(date AS TIMESTAMP) IS NULL"),
+        "amount": (
+            "non-numeric, missing or infinite amounts",
+            "coalesce(NOT isfinite(TRY_CAST(amount AS DOUBLE)), true)",
+        ),
+    }
+    if has_margin:
+        checks["margin"] = (
+            "non-numeric or infinite margins",
+            "margin IS NOT NULL AND coalesce(NOT isfinite(TRY_CAST(margin AS DOUBLE)), true)",
+        )
+    counts = con.execute(
+        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks.values()) + " FROM raw"
+    ).fetchone()
+    if counts[0] == 0:
+        raise DataError("no data rows", file=file)
+    for (column, (problem, cond)), n_bad in zip(checks.items(), counts[1:], strict=True):
+        if n_bad:
+            values = con.execute(f"SELECT {column} FROM raw WHERE {cond} LIMIT 5").fetchall()
+            raise DataError(
+                problem,
+                file=file,
+                column=column,
+                n_bad=n_bad,
+                n_rows=counts[0],
+                examples=[("?", v[0]) for v in values],
+                hint="Row numbers: read the file with analysis.data.read_transactions",
+            )
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+# --------------------------------------------------------------------------- other Ibis backends
+
+
+@contextlib.contextmanager
+def _backend_source(backend: BaseBackend, source: Source) -> Iterator[Prepared]:
+    """Make ``source`` a table on ``backend``, check it in one pass, and type it."""
+    temporary: list[str] = []
+    try:
+        if isinstance(source, pd.DataFrame):
+            frame, has_margin = _checked_frame(source)
+            raw = _upload(backend, frame, temporary)
+            label = "<DataFrame>"
+        else:
+            raw, label = _backend_table(backend, source, temporary)
+            missing = [c for c in _REQUIRED if c not in raw.columns]
+            if missing:
+                raise DataError(
+                    f"missing required column(s) {missing}",
+                    file=label,
+                    hint=f"Found {list(raw.columns)[:12]}; name the columns as in the data contract",
+                )
+            has_margin = "margin" in raw.columns
+            _validate_table(backend, raw, label, has_margin)
+        table = _typed_table(raw, has_margin)
+
+        def validate() -> None:
+            _validate_table(backend, raw, label, has_margin)
+
+        yield Prepared(table, backend, label, has_margin, validate)
+    finally:
+        for name in temporary:
+            with contextlib.suppress(Exception):
+                backend.drop_view(name) if backend.name == "pyspark" else backend.drop_table(name, force=True)
+
+
+def _upload(backend: BaseBackend, frame: pd.DataFrame, temporary: list[str]) -> ir.Table:
+    """A checked DataFrame as a table on ``backend`` (days as dates, amounts as doubles)."""
+    columns = {
+        "customer_id": pa.array(frame["customer_id"].astype("str").to_numpy(dtype=object), pa.string()),
+        "date": pa.array(frame["date"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
+        "amount": pa.array(frame["amount"].to_numpy(dtype=float)),
+    }
+    if "margin" in frame:
+        columns["margin"] = pa.array(frame["margin"].to_numpy(dtype=float))
+    data = pa.table(columns)
+    if backend.name == "pyspark":
+        name = f"analysis_{uuid.uuid4().hex}"
+        # Spark 4 reads an Arrow table directly (Ibis' memtable goes through pandas objects).
+        backend._session.createDataFrame(data).createOrReplaceTempView(name)
+        temporary.append(name)
+        return backend.table(name)
+    return ibis.memtable(data)  # uploaded by the backend when a query uses it
+
+
+def _backend_table(backend: BaseBackend, source: str | Path, temporary: list[str]) -> tuple[ir.Table, str]:
+    """A file the backend reads (Parquet by suffix or folder, else CSV) or a table of its catalog."""
+    text = str(source)
+    local = Path(text)
+    looks_like_file = "://" in text or local.suffix.lower() in {".parquet", ".pq", ".csv"} or local.is_dir()
+    try:
+        if not looks_like_file:
+            return backend.table(text), text
+        if "://" not in text and not local.exists() and "*" not in text:
+            raise DataError("file not found", file=text)
+        name = f"analysis_{uuid.uuid4().hex}"
+        temporary.append(name)
+        if local.suffix.lower() == ".csv":
+            return backend.read_csv(text, table_name=name), text
+        return backend.read_parquet(text, table_name=name), text
+    except DataError:
+        raise
+    except Exception as exc:  # backends raise their own types for a missing or unreadable source
+        raise DataError(f"unreadable file or table ({type(exc).__name__}: {exc})", file=text) from exc
+
+
+def _text(column: ir.Column) -> ir.StringValue:
+    return column.cast("string")
+
+
+def _not_finite(value: ir.FloatingColumn) -> ir.BooleanColumn:
+    """True for null, NaN and infinite values, on every engine.
+
+    Written as a comparison because Ibis 12 compiles ``isinf()`` to FALSE on
+    Spark; NaN compares greater than every number in Spark and DuckDB.
+    """
+    return ~(value.abs() <= float(np.finfo(np.float64).max)).fill_null(False)
+
+
+def _validate_table(backend: BaseBackend, raw: ir.Table, label: str, has_margin: bool) -> None:
+    """The checks of the embedded path, as one Ibis aggregate (then one query for examples)."""
+    ids = _text(raw.customer_id)
+    date = raw.date if raw.date.type().is_temporal() else raw.date.try_cast("timestamp")
+    amount = raw.amount.try_cast("float64")
+    checks = {
+        "customer_id": (
+            "missing, blank or untrimmed customer ids",
+            raw.customer_id.isnull() | (ids.strip() != ids) | (ids.strip() == ""),
+        ),
+        "date": ("unparseable or missing dates", date.isnull()),
+        "amount": ("non-numeric, missing or infinite amounts", _not_finite(amount)),
+    }
+    if has_margin:
+        margin = raw.margin.try_cast("float64")
+        checks["margin"] = (
+            "non-numeric or infinite margins",
+            raw.margin.notnull() & _not_finite(margin),
+        )
+    counts = backend.to_pyarrow(
+        raw.aggregate(n_rows=raw.count(), **{column: cond.sum() for column, (_, cond) in checks.items()})
+    ).to_pylist()[0]
+    if not counts["n_rows"]:
+        raise DataError("no data rows", file=label)
+    for column, (problem, cond) in checks.items():
+        if counts[column]:
+            values = backend.to_pyarrow(raw.filter(cond).select(column).limit(5)).column(0).to_pylist()
+            raise DataError(
+                problem,
+                file=label,
+                column=column,
+                n_bad=int(counts[column]),
+                n_rows=int(counts["n_rows"]),
+                examples=[("?", v) for v in values],
+                hint="Row numbers: read the file with analysis.data.read_transactions",
+            )
+
+
+def _typed_table(raw: ir.Table, has_margin: bool) -> ir.Table:
+    """``customer_id``, ``day``, ``amount`` (and ``margin``) with the summaries' types."""
+    date = raw.date if raw.date.type().is_temporal() else raw.date.cast("timestamp")
+    columns = {
+        "customer_id": _text(raw.customer_id).strip() if not raw.customer_id.type().is_string() else raw.customer_id,
+        "day": date.cast("date") if not date.type().is_date() else date,
+        "amount": _money(raw.amount),
+    }
+    if has_margin:
+        columns["margin"] = _money(raw.margin)
+    return raw.select(**columns)
+
+
+def _money(column: ir.Column) -> ir.DecimalColumn:
+    if column.type().is_string():
+        column = column.cast("float64")
+    return column.cast(_MONEY_TYPE)

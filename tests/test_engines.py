@@ -1,0 +1,229 @@
+"""The summaries give identical results on every engine.
+
+The Spark tests start a local[2] session (Java 17+ and the ``spark`` extra,
+both installed by ``.ci/run``). Other Ibis backends are exercised through a
+DuckDB database file opened by URL, which goes through the same generic path
+(a table name, an uploaded DataFrame, one-pass validation) as a warehouse.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.engines import check_engine, engine_label
+from analysis.errors import DataError, ParameterError
+from analysis.summaries import calibration_holdout, customer_summary, period_table
+
+START = pd.Timestamp("2023-01-01")
+
+
+def random_log(seed: int, *, n_customers: int = 60, n_rows: int = 1500, margin: bool = False) -> pd.DataFrame:
+    """A transaction log with what makes summaries tricky.
+
+    Several rows per customer-day, returns (some on days without a purchase),
+    zero amounts, customers with one purchase or only returns, times of day,
+    and ids that sort differently as bytes and as letters (upper/lower case,
+    digits, accents, a CJK name).
+    """
+    rng = np.random.default_rng(seed)
+    names = np.array([f"c{i:03d}" for i in range(n_customers - 4)] + ["Zoë", "zoe", "Émile", "顾客"])
+    customer = rng.choice(names, n_rows, p=rng.dirichlet(np.full(n_customers, 0.7)))
+    day = rng.integers(0, 700, n_rows)
+    cents = rng.integers(0, 30_000, n_rows)
+    cents[rng.random(n_rows) < 0.08] *= -1  # returns
+    cents[rng.random(n_rows) < 0.02] = 0
+    frame = pd.DataFrame(
+        {
+            "customer_id": customer,
+            "date": START + pd.to_timedelta(day, unit="D") + pd.to_timedelta(rng.integers(0, 86_400, n_rows), unit="s"),
+            "amount": cents / 100,
+        }
+    )
+    if margin:
+        frame["margin"] = np.round(frame["amount"] * rng.uniform(0.1, 0.5, n_rows), 2)
+    return frame
+
+
+def identical(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Exactly equal: same columns, dtypes, order and every value to the last bit."""
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_engine_names_urls_and_backends_are_accepted_and_anything_else_refused():
+    import ibis
+
+    assert check_engine("duckdb") == "duckdb"
+    assert check_engine("spark") == "spark"
+    assert check_engine("bigquery://project/dataset") == "bigquery://project/dataset"
+    backend = ibis.duckdb.connect()
+    assert check_engine(backend) is backend
+    for bad in ("postgres", "", "://nothing", 3, None):
+        with pytest.raises(ParameterError, match="engine"):
+            check_engine(bad)
+
+
+def test_engine_label_never_shows_a_password():
+    assert (
+        engine_label("trino://analyst:s3cret@warehouse:8080/hive/sales") == "trino://analyst@warehouse:8080/hive/sales"
+    )
+    assert "s3cret" not in engine_label("snowflake://me:s3cret@account/db/schema?warehouse=wh")
+    assert engine_label("duckdb") == "duckdb"
+
+
+def test_memory_limit_is_refused_for_other_engines():
+    with pytest.raises(ParameterError, match="memory_limit"):
+        customer_summary(random_log(0, n_rows=10), "2024-01-01", engine="duckdb:///:memory:", memory_limit="1GB")
+
+
+# --------------------------------------------------------------------------- another Ibis backend by URL
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    """A DuckDB database file with a transactions table, as a warehouse would hold it."""
+    log = random_log(7, margin=True)
+    path = tmp_path / "warehouse.db"
+    with duckdb.connect(str(path)) as con:
+        con.register("log", log)
+        con.execute("CREATE TABLE sales AS SELECT * FROM log")
+    return f"duckdb:///{path}", log
+
+
+def test_a_table_named_in_a_database_gives_the_embedded_results(warehouse):
+    url, log = warehouse
+    identical(customer_summary("sales", "2024-06-30", engine=url), customer_summary(log, "2024-06-30"))
+    identical(
+        calibration_holdout("sales", "2024-01-31", "2024-10-31", time_unit="weeks", engine=url),
+        calibration_holdout(log, "2024-01-31", "2024-10-31", time_unit="weeks"),
+    )
+    identical(
+        period_table("sales", freq="quarter", dense=True, engine=url),
+        period_table(log, freq="quarter", dense=True),
+    )
+
+
+def test_a_dataframe_is_uploaded_to_the_backend(warehouse):
+    url, log = warehouse
+    identical(customer_summary(log, "2024-03-31", engine=url), customer_summary(log, "2024-03-31"))
+
+
+def test_bad_values_in_a_warehouse_table_are_named(tmp_path):
+    log = random_log(3, n_rows=50).astype({"amount": "str"})
+    log.loc[[4, 9], "amount"] = ["n/a", "twelve"]
+    path = tmp_path / "warehouse.db"
+    with duckdb.connect(str(path)) as con:
+        con.register("log", log)
+        con.execute("CREATE TABLE sales AS SELECT * FROM log")
+    with pytest.raises(DataError) as error:
+        customer_summary("sales", "2024-06-30", engine=f"duckdb:///{path}")
+    assert error.value.column == "amount" and error.value.n_bad == 2 and error.value.n_rows == 50
+    assert {value for _, value in error.value.examples} == {"n/a", "twelve"}
+
+
+def test_a_missing_table_or_column_is_a_data_error(warehouse, tmp_path):
+    url, _ = warehouse
+    with pytest.raises(DataError, match="no_such_table"):
+        customer_summary("no_such_table", "2024-06-30", engine=url)
+    path = tmp_path / "other.db"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE sales AS SELECT 'a' AS client, DATE '2024-01-01' AS date, 1.0 AS amount")
+    with pytest.raises(DataError, match=r"missing required column\(s\) \['customer_id'\]"):
+        customer_summary("sales", "2024-06-30", engine=f"duckdb:///{path}")
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local Spark session with two cores, stopped after this module."""
+    pytest.importorskip("pyspark", reason="the 'spark' extra is not installed (make test installs it)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("analysis-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+FREQS = ["week", "month", "quarter", "year"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spark_and_duckdb_give_identical_summaries_and_period_tables(spark, seed):
+    log = random_log(seed, margin=seed % 2 == 1)
+    as_of = START + pd.Timedelta(days=200 + 90 * seed)
+    for kwargs in ({}, {"time_unit": "weeks", "trailing_days": 90}):
+        identical(customer_summary(log, as_of, engine="spark", **kwargs), customer_summary(log, as_of, **kwargs))
+    end = as_of + pd.Timedelta(days=180)
+    identical(
+        calibration_holdout(log, as_of, end, time_unit="weeks", engine="spark"),
+        calibration_holdout(log, as_of, end, time_unit="weeks"),
+    )
+    freq = FREQS[seed % 4]
+    identical(period_table(log, freq=freq, engine="spark"), period_table(log, freq=freq))
+    dense = {"freq": FREQS[(seed + 1) % 4], "start": START + pd.Timedelta(days=30), "end": end, "dense": True}
+    identical(period_table(log, engine="spark", **dense), period_table(log, **dense))
+
+
+def test_spark_scans_parquet_folders_and_csv_files_like_duckdb(spark, tmp_path):
+    log = random_log(11)
+    folder = tmp_path / "sales"
+    for month, rows in log.groupby(log["date"].dt.strftime("%Y-%m")):
+        (folder / f"month={month}").mkdir(parents=True)
+        rows.to_parquet(folder / f"month={month}" / "part-0.parquet", index=False)
+    csv = tmp_path / "sales.csv"
+    log.to_csv(csv, index=False)
+    expected = customer_summary(log, "2024-08-31")
+    identical(customer_summary(folder, "2024-08-31", engine="spark"), expected)
+    identical(customer_summary(folder, "2024-08-31"), expected)
+    identical(customer_summary(csv, "2024-08-31", engine="spark"), expected)
+
+
+def test_spark_names_bad_values_as_duckdb_does(spark, tmp_path):
+    log = random_log(5, n_rows=40).astype({"amount": "str", "customer_id": "str"})
+    log.loc[3, "customer_id"] = " c001"
+    log.loc[[6, 7, 8], "amount"] = ["", "1,5", "inf"]
+    csv = tmp_path / "bad.csv"
+    log.to_csv(csv, index=False)
+    errors = {}
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(DataError) as error:
+            customer_summary(csv, "2024-06-30", engine=engine)
+        errors[engine] = error.value
+    assert errors["spark"].column == errors["duckdb"].column == "customer_id"
+    assert errors["spark"].n_bad == errors["duckdb"].n_bad == 1
+    log.loc[3, "customer_id"] = "c001"
+    log.to_csv(csv, index=False)
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(DataError) as error:
+            customer_summary(csv, "2024-06-30", engine=engine)
+        assert (error.value.column, error.value.n_bad, error.value.n_rows) == ("amount", 3, 40), engine
+
+
+def test_spark_refuses_a_dataframe_with_rows_it_would_drop(spark):
+    log = random_log(2, n_rows=30)
+    log.loc[[2, 5], "date"] = pd.NaT
+    with pytest.raises(DataError) as error:
+        customer_summary(log, "2024-06-30", engine="spark")
+    assert error.value.column == "date" and [row for row, _ in error.value.examples] == [2, 5]
+
+
+def test_spark_summary_of_the_shipped_data_matches(spark, cdnow):
+    identical(
+        calibration_holdout(cdnow, "1997-09-30", "1998-06-30", time_unit="weeks", engine="spark"),
+        calibration_holdout(cdnow, "1997-09-30", "1998-06-30", time_unit="weeks"),
+    )
