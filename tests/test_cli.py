@@ -226,3 +226,25 @@ def test_as_of_sets_every_study_dates_including_churn(tmp_path):
     assert resolved["grading"]["as_of"] == "1998-06-30" and resolved["value"]["as_of"] == "1998-06-30"
     churn = resolved["churn"]
     assert churn["data_end"] == "1998-06-30" and churn["validation_as_of"] < "1998-06-30"
+
+
+def test_engine_option_runs_the_summaries_there_with_the_same_numbers(tmp_path):
+    reports = tmp_path / "r"
+    assert main(["run", "--reports", str(reports), "--no-studies", "--name", "embedded"]) == 0
+    # Another Ibis backend by URL (an in-memory DuckDB opened through ibis.connect).
+    assert main(["run", "--reports", str(reports), "--no-studies", "--name", "url", "--engine", "duckdb://"]) == 0
+    assert (reports / "embedded" / "metrics.json").read_bytes() == (reports / "url" / "metrics.json").read_bytes()
+    manifest = json.loads((reports / "url" / "manifest.json").read_text())
+    assert manifest["engine"] == "duckdb://"
+    out = tmp_path / "s.parquet"
+    assert main(["summarize", "cdnow", "--as-of", "1997-12-31", "--out", str(out), "--engine", "duckdb://"]) == 0
+    assert len(pd.read_parquet(out)) > 0
+
+
+def test_bad_engine_exits_2_before_writing_anything(tmp_path, capsys):
+    reports = tmp_path / "r"
+    assert main(["run", "grading", "--reports", str(reports), "--engine", "oracle"]) == 2
+    assert main(["run", "grading", "--reports", str(reports), "-p", "engine=oracle"]) == 2
+    assert main(["run", "--reports", str(reports), "--engine", "spark", "-p", "grading.engine=duckdb"]) == 2
+    assert not reports.exists()
+    assert "engine" in capsys.readouterr().err

@@ -227,3 +227,22 @@ def test_spark_summary_of_the_shipped_data_matches(spark, cdnow):
         calibration_holdout(cdnow, "1997-09-30", "1998-06-30", time_unit="weeks", engine="spark"),
         calibration_holdout(cdnow, "1997-09-30", "1998-06-30", time_unit="weeks"),
     )
+
+
+def test_study_parameters_take_an_engine_and_refuse_a_bad_one():
+    from analysis.churn_study import ChurnParameters
+    from analysis.grading_study import GradingParameters
+    from analysis.value_study import ValueParameters
+
+    for declaration in (GradingParameters, ChurnParameters, ValueParameters):
+        assert declaration().engine == "duckdb"
+        assert declaration(engine="spark").engine == "spark"
+        with pytest.raises(ParameterError, match="engine"):
+            declaration(engine="sqlserver")
+
+
+def test_churn_signals_on_spark_equal_those_on_duckdb(spark, cdnow):
+    from analysis.churn import transaction_churn_frame
+
+    options = {"as_of": "1997-12-31", "horizon_days": 90, "data_end": "1998-06-30"}
+    identical(transaction_churn_frame(cdnow, engine="spark", **options), transaction_churn_frame(cdnow, **options))

@@ -8,8 +8,9 @@ Module map (data flows one way, left to right)::
 - :mod:`analysis.errors`    the package's exceptions (``DataError``, ``ParameterError``)
 - :mod:`analysis.data`      shipped datasets, the data contract, validated readers, profile
 - :mod:`analysis.synthetic` seeded synthetic B2B customer base with documented planted effects
-- :mod:`analysis.summaries` per-customer and per-period tables on DuckDB (the only code that
-  aggregates raw transactions)
+- :mod:`analysis.summaries` per-customer and per-period tables as Ibis expressions (the only
+  code that aggregates raw transactions)
+- :mod:`analysis.engines`   where they run: embedded DuckDB, Spark, any Ibis backend
 - :mod:`analysis.stats`     intervals and test results shared by the studies
 - :mod:`analysis.concentration`, :mod:`analysis.grading`, :mod:`analysis.stability`,
   :mod:`analysis.validity`, :mod:`analysis.policy`, :mod:`analysis.grading_study`  study 1

@@ -37,6 +37,7 @@ from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
 from analysis.data import _as_timestamp
+from analysis.engines import Engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.stats import StatisticalResult
 from analysis.summaries import customer_summary
@@ -189,6 +190,7 @@ def transaction_churn_frame(
     gap_factor: float = 2.0,
     data_end: str | pd.Timestamp | None = None,
     grades: pd.DataFrame | None = None,
+    engine: Engine = "duckdb",
 ) -> pd.DataFrame:
     """Point-in-time churn signals and outcomes of a transactions table.
 
@@ -224,6 +226,8 @@ def transaction_churn_frame(
         ``customer_id`` and ``grade`` as assigned at ``as_of`` (e.g.
         :func:`analysis.grading.grade_customers` on the summary at ``as_of``),
         added as column ``grade``.
+    engine : str or ibis backend
+        Where the customer summaries run (:mod:`analysis.engines`).
 
     Returns
     -------
@@ -275,13 +279,13 @@ def transaction_churn_frame(
             f"at most {(end - as_day).days} days: as_of + horizon_days must be within data_end ({end.date()})",
         )
     past, future = _split(transactions[["customer_id", "date", "amount"]], "date", as_day, end)
-    now = customer_summary(past, as_day, trailing_days=lookback)
+    now = customer_summary(past, as_day, trailing_days=lookback, engine=engine)
     now = now[now["trailing_occasions"] > 0]
     if now.empty:
         raise DataError(f"no purchase in the {lookback} days up to as_of ({as_day.date()})", file="transactions")
     # previous period = the last 2W days minus the last W days (same population, returns included)
-    recent = customer_summary(past, as_day, trailing_days=window).set_index("customer_id")
-    both = customer_summary(past, as_day, trailing_days=2 * window).set_index("customer_id")
+    recent = customer_summary(past, as_day, trailing_days=window, engine=engine).set_index("customer_id")
+    both = customer_summary(past, as_day, trailing_days=2 * window, engine=engine).set_index("customer_id")
     ids = pd.Index(now["customer_id"])
 
     def period(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -325,7 +329,7 @@ def transaction_churn_frame(
     if future.empty:
         first_after = pd.Series(dtype="datetime64[ns]")
     else:
-        first_after = customer_summary(future, end).set_index("customer_id")["first_purchase"]
+        first_after = customer_summary(future, end, engine=engine).set_index("customer_id")["first_purchase"]
     next_days = (first_after.reindex(ids) - as_day).dt.days.to_numpy(dtype="float64")
     bought = ~np.isnan(next_days)
     frame["churned"] = (~(bought & (next_days <= horizon))).astype("int64")

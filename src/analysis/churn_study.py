@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.churn import TRANSACTION_SIGNALS, b2b_churn_frame, signal_table, transaction_churn_frame
 from analysis.churn_models import LogisticModel, Validation, fit_logistic
+from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError
 from analysis.grading import grade_customers
 from analysis.parameters import check_types, from_namespace
@@ -85,10 +86,12 @@ class ChurnParameters:
     pseudonym_salt: str = ""
     synthetic_customers: int = 4000
     random_seed: int = 0
+    engine: str = "duckdb"
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_engine(self.engine)
         for name in ("as_of", "validation_as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -131,6 +134,7 @@ class ChurnParameters:
             "drop_size": self.drop_size,
             "gap_factor": self.gap_factor,
             "data_end": self.data_end or None,
+            "engine": self.engine,
         }
 
 
@@ -166,18 +170,19 @@ def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.
     return pd.DataFrame(rows)
 
 
-def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> pd.DataFrame:
+def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp, engine: str = "duckdb") -> pd.DataFrame:
     """Each customer's grade at ``as_of`` under the default value-share scheme (75/20/5 of trailing 12-month value).
 
     Computed from data up to ``as_of`` only (the grading study's engine), for
-    use as a signal; customers with no value in the window get no grade.
+    use as a signal; customers with no value in the window get no grade. The
+    summary runs on ``engine`` (:mod:`analysis.engines`).
 
     Returns
     -------
     pandas.DataFrame
         ``customer_id`` and ``grade`` (``A``, ``B``, ``C`` or missing).
     """
-    summary = customer_summary(transactions, as_of)
+    summary = customer_summary(transactions, as_of, engine=engine)
     grading = grade_customers(summary, "value_share_75_20_5")
     grades = grading.customers[["customer_id", "grade"]].assign(grade=lambda t: t["grade"].astype("object"))
     return grades

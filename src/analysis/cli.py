@@ -21,6 +21,7 @@ from analysis.data import (
     profile_transactions,
     read_transactions,
 )
+from analysis.engines import check_engine
 from analysis.errors import AnalysisError, DataError, ParameterError
 from analysis.report import publish_file, write_table
 from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
@@ -74,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
+    run.add_argument(
+        "--engine",
+        default=None,
+        help="where the customer summaries run: duckdb (default), spark, or an Ibis connection URL"
+        " (sets every study's engine parameter)",
+    )
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="the periodic report: every study at a period's end")
@@ -84,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
     report.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    report.add_argument(
+        "--engine",
+        default=None,
+        help="where the customer summaries run: duckdb (default), spark, or an Ibis connection URL"
+        " (sets every study's engine parameter)",
+    )
     report.set_defaults(handler=_report)
 
     again = commands.add_parser("reproduce", help="re-run a recorded run and compare its metrics")
@@ -104,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     summarize.add_argument("--time-unit", default="days", choices=["days", "weeks"])
     summarize.add_argument("--trailing-days", type=int, default=365)
     summarize.add_argument("--out", required=True, help="output .csv or .parquet (not overwritten)")
+    summarize.add_argument(
+        "--engine", default="duckdb", help="where the summary runs: duckdb, spark, or an Ibis connection URL"
+    )
     summarize.set_defaults(handler=_summarize)
     return parser
 
@@ -163,8 +179,13 @@ def _summarize(args: argparse.Namespace) -> int:
         raise ParameterError("--out", str(out), "a .csv or .parquet file name")
     if not out.parent.is_dir():
         raise ParameterError("--out", str(out), "a file in an existing folder")
+    check_engine(args.engine)
     summary = customer_summary(
-        _transactions(args), args.as_of, time_unit=args.time_unit, trailing_days=args.trailing_days
+        _transactions(args),
+        args.as_of,
+        time_unit=args.time_unit,
+        trailing_days=args.trailing_days,
+        engine=args.engine,
     )
     if summary.empty:
         raise DataError(f"no customer bought on or before {args.as_of}", file=args.source, column="date")
@@ -218,6 +239,14 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
             raise ParameterError(key, text, f"a parameter of a chosen study ({', '.join(chosen)})")
         for target in targets:
             values[target][name] = plain(yaml.safe_load(text))
+    if args.engine is not None:
+        check_engine(args.engine)
+        for study, given in values.items():
+            if given.get("engine", args.engine) != args.engine:
+                raise ParameterError(
+                    f"{study}.engine", given["engine"], f"{args.engine!r} as --engine says, or no --engine"
+                )
+            given["engine"] = args.engine
     if not resolve:
         return values
     if args.as_of:
@@ -242,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
         as_of=as_of,
         calibration_end=args.calibration_end,
         command=vars(args),
+        engine=args.engine or "duckdb",
     )
     profile = pd.read_csv(result.folder / "cdnow_profile.csv", dtype=str)
     print("CDNOW data profile")
@@ -300,6 +330,7 @@ def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: arg
         as_of=str(end.date()),
         calibration_end=str((end - pd.Timedelta(weeks=39)).date()),
         command=vars(args) | {"period": period},
+        engine=args.engine or "duckdb",
     )
     print(f"{period}: run written to {result.folder}")
     _print_studies(result)

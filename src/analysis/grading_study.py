@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading import (
     SCHEMES,
@@ -84,10 +85,12 @@ class GradingParameters:
     validation_horizon_days: int = 181
     random_seed: int = 0
     synthetic_customers: int = 2000
+    engine: str = "duckdb"
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_engine(self.engine)
         check_option("value_metric", self.value_metric, VALUE_METRICS)
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data import DATASETS, dataset_path, load_dataset, profile_transactions, sha256_file
+from analysis.engines import check_engine, engine_label
 from analysis.errors import DataError, ParameterError
 from analysis.report import atomic_run_folder, write_json, write_table
 from analysis.studies import STUDIES, resolve_parameters
@@ -54,6 +55,7 @@ def execute_run(
     as_of: str,
     calibration_end: str = "1997-09-30",
     command: Mapping[str, Any] | None = None,
+    engine: str = "duckdb",
 ) -> RunResult:
     """Run studies with resolved parameters into a new run folder.
 
@@ -70,15 +72,19 @@ def execute_run(
         Dates of the CDNOW data summaries written with every run.
     command : mapping, optional
         The command line's options, recorded in the manifest.
+    engine : str
+        Where the CDNOW data summaries run (:mod:`analysis.engines`); each
+        study has its own ``engine`` parameter.
     """
     started = time.time()
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
-    summary = customer_summary(cdnow, as_of, time_unit="weeks")
+    check_engine(engine)
     if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
         raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
-    holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks")
-    periods = period_table(cdnow, freq="month", end=as_of, dense=True)
+    summary = customer_summary(cdnow, as_of, time_unit="weeks", engine=engine)
+    holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks", engine=engine)
+    periods = period_table(cdnow, freq="month", end=as_of, dense=True, engine=engine)
     active = (holdout["frequency_holdout"] > 0).mean() if len(holdout) else None
     metrics = {
         "cdnow": {
@@ -98,7 +104,9 @@ def execute_run(
         write_table(run.staging / "cdnow_customer_months.parquet", periods)
         write_json(run.staging / "metrics.json", metrics)
         studies = {study: run_study(study, run.staging, values) for study, values in parameters.items()}
-        manifest = _manifest(command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end)
+        manifest = _manifest(
+            command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end, engine=engine
+        )
         # The shipped data must be unchanged by the run (dataset_path verifies the checksums).
         for name in DATASETS:
             dataset_path(name)
@@ -183,8 +191,10 @@ def _manifest(
     *,
     as_of: str,
     calibration_end: str,
+    engine: str,
 ) -> dict[str, Any]:
     import duckdb
+    import ibis
     import numpy as np
     import scipy
     import statsmodels
@@ -199,10 +209,12 @@ def _manifest(
             "scipy": scipy.__version__,
             "statsmodels": statsmodels.__version__,
             "duckdb": duckdb.__version__,
+            "ibis": ibis.__version__,
         },
         "command": {k: v for k, v in command.items() if k != "handler"},
         "as_of": as_of,
         "calibration_end": calibration_end,
+        "engine": engine_label(engine),
         "inputs": _input_files(parameters),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_seconds": round(time.time() - started, 3),
@@ -283,6 +295,7 @@ def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -
         as_of=recorded["as_of"],
         calibration_end=recorded["calibration_end"],
         command={"reproduce": str(manifest_path)},
+        engine=recorded.get("engine", "duckdb"),
     )
     differences = []
     for metrics in sorted(folder.glob("metrics.json")) + sorted((folder / "metrics").glob("*.json")):

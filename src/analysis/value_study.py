@@ -25,6 +25,7 @@ from analysis.clv import (
     expected_cumulative_repeat_purchases,
     simulate_gamma_gamma,
 )
+from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.parameters import check_types, from_namespace
 from analysis.stats import StatisticalResult
@@ -70,10 +71,12 @@ class ValueParameters:
     risk_cuts: list = field(default_factory=lambda: [0.3, 0.6])
     synthetic_customers: int = 2000
     random_seed: int = 0
+    engine: str = "duckdb"
     metrics_path: str = ""
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_engine(self.engine)
         for name in ("calibration_end", "as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -203,8 +206,8 @@ def tracking_table(
     origin = calibration["first_purchase"].min()
     end = pd.Timestamp(params.as_of)
     cohort_rows = transactions[transactions["customer_id"].isin(cohort)]
-    weekly = period_table(cohort_rows, freq="week", end=end).groupby("period")["occasions"].sum()
-    index = pd.date_range(origin - pd.Timedelta(days=origin.dayofweek), end, freq="W-MON")
+    weekly = period_table(cohort_rows, freq="week", end=end, engine=params.engine).groupby("period")["occasions"].sum()
+    index = pd.date_range(origin - pd.Timedelta(days=origin.day_of_week), end, freq="W-MON")
     # Each customer's first occasion is a trial, not a repeat purchase.
     repeats = weekly.reindex(index, fill_value=0) - _first_occasions_by_week(calibration, index)
     cumulative = repeats.cumsum()
@@ -223,7 +226,7 @@ def tracking_table(
 
 
 def _first_occasions_by_week(calibration: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
-    weeks = calibration["first_purchase"] - pd.to_timedelta(calibration["first_purchase"].dt.dayofweek, unit="D")
+    weeks = calibration["first_purchase"] - pd.to_timedelta(calibration["first_purchase"].dt.day_of_week, unit="D")
     return weeks.value_counts().reindex(index, fill_value=0).sort_index()
 
 
