@@ -246,3 +246,19 @@ def test_churn_signals_on_spark_equal_those_on_duckdb(spark, cdnow):
 
     options = {"as_of": "1997-12-31", "horizon_days": 90, "data_end": "1998-06-30"}
     identical(transaction_churn_frame(cdnow, engine="spark", **options), transaction_churn_frame(cdnow, **options))
+
+
+# --------------------------------------------------------------------------- out of core (embedded DuckDB)
+
+
+def test_a_small_memory_limit_spills_to_disk_with_identical_results_or_says_it_is_too_small(tmp_path):
+    log = random_log(1, n_customers=20_000, n_rows=400_000)
+    path = tmp_path / "sales.parquet"
+    log.to_parquet(path, index=False)
+    for table in (
+        lambda **kw: customer_summary(path, "2024-10-01", **kw),
+        lambda **kw: period_table(path, freq="week", dense=True, **kw),
+    ):
+        identical(table(memory_limit="100MB"), table())
+    with pytest.raises(ParameterError, match=r"memory_limit.*ran out of memory"):
+        period_table(path, freq="week", dense=True, memory_limit="10MB")

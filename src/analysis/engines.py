@@ -148,6 +148,8 @@ class Prepared:
     optimistic : bool
         True when ``validate`` has not run yet (embedded DuckDB on typed data):
         results are checked after the query and ``validate`` runs on doubt.
+    memory_limit : str, optional
+        The embedded DuckDB's memory limit, named when a query runs out of it.
     """
 
     table: ir.Table
@@ -156,6 +158,7 @@ class Prepared:
     has_margin: bool
     validate: Callable[[], None]
     optimistic: bool = False
+    memory_limit: str | None = None
 
     def fetch(self, expr: ir.Table) -> pd.DataFrame:
         """Run ``expr`` and return it as a DataFrame (dates as ``datetime64``)."""
@@ -165,6 +168,13 @@ class Prepared:
             # Strict casts stopped the query: find and name the bad values.
             self.validate()
             raise DataError(f"values that cannot be read ({exc})", file=self.label) from exc
+        except duckdb.OutOfMemoryException as exc:
+            reason = str(exc).splitlines()[0]
+            raise ParameterError(
+                "memory_limit",
+                self.memory_limit or "DuckDB's default (80% of RAM)",
+                f"a larger limit: the summary of {self.label} ran out of memory even spilling to disk ({reason})",
+            ) from exc
         frame = table.to_pandas(date_as_object=False)
         if self.optimistic and "customer_id" in frame and len(frame):
             ids = frame["customer_id"]
@@ -197,7 +207,9 @@ def open_source(source: Source, engine: Engine = "duckdb", memory_limit: str | N
         raise ParameterError("memory_limit", memory_limit, "None unless engine='duckdb' (set memory on the engine)")
     if engine == "duckdb":
         with _embedded_duckdb(memory_limit) as con:
-            yield _duckdb_source(con, source)
+            prepared = _duckdb_source(con, source)
+            prepared.memory_limit = memory_limit
+            yield prepared
         return
     if engine == "spark":
         backend = ibis.pyspark.connect(spark_session())
