@@ -262,3 +262,18 @@ def test_a_small_memory_limit_spills_to_disk_with_identical_results_or_says_it_i
         identical(table(memory_limit="100MB"), table())
     with pytest.raises(ParameterError, match=r"memory_limit.*ran out of memory"):
         period_table(path, freq="week", dense=True, memory_limit="10MB")
+
+
+@pytest.mark.slow
+def test_a_study_run_on_spark_reports_the_same_numbers_as_on_duckdb(spark, tmp_path):
+    import json
+
+    from analysis.cli import main
+
+    reports = tmp_path / "reports"
+    assert main(["run", "grading", "--reports", str(reports), "--name", "duckdb"]) == 0
+    assert main(["run", "grading", "--reports", str(reports), "--name", "spark", "--engine", "spark"]) == 0
+    manifest = json.loads((reports / "spark" / "manifest.json").read_text())
+    assert manifest["engine"] == "spark" and manifest["studies"]["grading"]["parameters"]["engine"] == "spark"
+    for metrics in ("metrics.json", "metrics/01_grading_thresholds.json"):
+        assert (reports / "spark" / metrics).read_bytes() == (reports / "duckdb" / metrics).read_bytes(), metrics
