@@ -277,3 +277,136 @@ def test_a_study_run_on_spark_reports_the_same_numbers_as_on_duckdb(spark, tmp_p
     assert manifest["engine"] == "spark" and manifest["studies"]["grading"]["parameters"]["engine"] == "spark"
     for metrics in ("metrics.json", "metrics/01_grading_thresholds.json"):
         assert (reports / "spark" / metrics).read_bytes() == (reports / "duckdb" / metrics).read_bytes(), metrics
+
+
+# --------------------------------------------------------------------------- what a review found
+
+
+def embedded_and_url(source, as_of="2024-12-31", **kwargs):
+    """The embedded result and the result through the generic Ibis path (a DuckDB URL)."""
+    return customer_summary(source, as_of, **kwargs), customer_summary(source, as_of, engine="duckdb://", **kwargs)
+
+
+def test_dates_after_2262_and_amounts_with_many_decimals_upload_exactly():
+    rng = np.random.default_rng(4)
+    log = random_log(4, n_rows=2000)
+    log["amount"] = np.round(rng.uniform(-50, 500, len(log)), 6)  # sub-cent amounts round like the embedded path
+    log.loc[0, "date"] = pd.Timestamp("2300-01-01")  # later than datetime64[ns] can hold: must not wrap around
+    log["date"] = log["date"].astype("datetime64[us]")
+    embedded, url = embedded_and_url(log)
+    identical(url, embedded)
+
+
+def test_csv_columns_are_read_as_text_on_every_engine(tmp_path):
+    path = tmp_path / "ids.csv"
+    pd.DataFrame({"customer_id": ["007", "7", "00042"], "date": ["2024-01-05"] * 3, "amount": [1.0, 2.0, 3.0]}).to_csv(
+        path, index=False
+    )
+    embedded, url = embedded_and_url(path)
+    assert embedded["customer_id"].tolist() == ["00042", "007", "7"]
+    identical(url, embedded)
+    pd.DataFrame({"customer_id": ["a"], "date": ["01/05/2024"], "amount": [1.0]}).to_csv(path, index=False)
+    for engine in ("duckdb", "duckdb://"):
+        with pytest.raises(DataError, match="unparseable"):
+            customer_summary(path, "2024-12-31", engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "duckdb://"])
+def test_amounts_too_large_for_money_are_named(tmp_path, engine):
+    log = random_log(6, n_rows=20)
+    log.loc[[3, 4], "amount"] = [2e14, -1e15]
+    with pytest.raises(DataError, match="too large") as error:
+        customer_summary(log, "2024-12-31", engine=engine)
+    assert (error.value.column, error.value.n_bad, [r for r, _ in error.value.examples]) == ("amount", 2, [3, 4])
+    path = tmp_path / "big.csv"
+    log.to_csv(path, index=False)
+    with pytest.raises(DataError, match="too large") as error:
+        customer_summary(path, "2024-12-31", engine=engine)
+    assert (error.value.column, error.value.n_bad) == ("amount", 2)
+
+
+def test_nan_in_typed_parquet_is_named_through_ibis_despite_statistics(tmp_path):
+    log = random_log(8, n_rows=200)
+    log.loc[150, "amount"] = np.nan
+    path = tmp_path / "nan.parquet"
+    log.to_parquet(path, index=False)
+    for engine in ("duckdb", "duckdb://"):
+        with pytest.raises(DataError) as error:
+            customer_summary(path, "2024-12-31", engine=engine)
+        assert error.value.column == "amount", engine
+
+
+def test_time_zone_aware_columns_are_refused_on_every_engine(tmp_path):
+    path = tmp_path / "w.db"
+    with duckdb.connect(str(path)) as con:
+        con.execute("SET TimeZone = 'America/New_York'")
+        con.execute(
+            "CREATE TABLE sales AS SELECT 'a' AS customer_id, TIMESTAMPTZ '2024-01-31 23:30:00' AS date, 1.0 AS amount"
+        )
+        con.execute("COPY sales TO '" + str(tmp_path / "tz.parquet") + "'")
+    for source, engine in ((tmp_path / "tz.parquet", "duckdb"), ("sales", f"duckdb:///{path}")):
+        with pytest.raises(DataError, match="time-zone-aware"):
+            customer_summary(source, "2024-12-31", engine=engine)
+
+
+def test_passwords_are_never_recorded_but_environment_placeholders_work(tmp_path, monkeypatch, warehouse):
+    from analysis.grading_study import GradingParameters
+
+    with pytest.raises(ParameterError, match="literal password") as error:
+        GradingParameters(engine="trino://analyst:s3cret@host/hive/sales")
+    assert "s3cret" not in str(error.value)
+    with pytest.raises(ParameterError, match="literal password"):
+        check_engine("snowflake://analyst@account/db?password=s3cret", recorded=True)
+    assert GradingParameters(engine="trino://analyst:${TRINO_PASSWORD}@host/hive/sales")
+    url, log = warehouse
+    folder = url.removeprefix("duckdb:///").rsplit("/", 1)[0]
+    monkeypatch.setenv("WAREHOUSE_DIR", folder)
+    identical(
+        customer_summary("sales", "2024-06-30", engine="duckdb:///${WAREHOUSE_DIR}/warehouse.db"),
+        customer_summary(log, "2024-06-30"),
+    )
+    monkeypatch.delenv("WAREHOUSE_DIR")
+    with pytest.raises(ParameterError, match="WAREHOUSE_DIR"):
+        customer_summary("sales", "2024-06-30", engine="duckdb:///${WAREHOUSE_DIR}/warehouse.db")
+
+
+def test_an_unreadable_memory_limit_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="memory_limit"):
+        customer_summary(random_log(0, n_rows=10), "2024-01-01", memory_limit="lots")
+
+
+def test_spark_leaves_no_views_and_restores_the_session_settings(spark, tmp_path):
+    import gc
+
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "false")
+    before = {t.name for t in spark.catalog.listTables()}
+    log = random_log(9, n_rows=300)
+    path = tmp_path / "sales.parquet"
+    log.to_parquet(path, index=False)
+    customer_summary(log, "2024-06-30", engine="spark")
+    customer_summary(path, "2024-06-30", engine="spark")
+    period_table(log, dense=True, engine="spark")
+    gc.collect()
+    assert {t.name for t in spark.catalog.listTables()} - before == set()
+    assert spark.conf.get("spark.sql.session.timeZone") == "America/New_York"
+    assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "false"
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_spark_agrees_on_the_review_cases(spark, tmp_path):
+    rng = np.random.default_rng(4)
+    log = random_log(4, n_rows=2000)
+    log["amount"] = np.round(rng.uniform(-50, 500, len(log)), 6)
+    log.loc[0, "date"] = pd.Timestamp("2300-01-01")
+    log["date"] = log["date"].astype("datetime64[us]")
+    identical(customer_summary(log, "2024-12-31", engine="spark"), customer_summary(log, "2024-12-31"))
+    path = tmp_path / "ids.csv"
+    pd.DataFrame({"customer_id": ["007", "7", "00042"], "date": ["2024-01-05"] * 3, "amount": [1.0, 2.0, 3.0]}).to_csv(
+        path, index=False
+    )
+    identical(customer_summary(path, "2024-12-31", engine="spark"), customer_summary(path, "2024-12-31"))
+    big = random_log(6, n_rows=20)
+    big.loc[3, "amount"] = 2e14
+    with pytest.raises(DataError, match="too large"):
+        customer_summary(big, "2024-12-31", engine="spark")

@@ -91,7 +91,7 @@ class ChurnParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
-        check_engine(self.engine)
+        check_engine(self.engine, recorded=True)
         for name in ("as_of", "validation_as_of"):
             try:
                 pd.Timestamp(getattr(self, name))

@@ -240,7 +240,7 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
         for target in targets:
             values[target][name] = plain(yaml.safe_load(text))
     if args.engine is not None:
-        check_engine(args.engine)
+        check_engine(args.engine, recorded=True)
         for study, given in values.items():
             if given.get("engine", args.engine) != args.engine:
                 raise ParameterError(

@@ -24,27 +24,33 @@ an Ibis connection URL
     ``"trino://user@host/catalog/schema"``, ``"bigquery://project/dataset"``,
     ``"snowflake://..."``). Sources: a table name in that database, a
     DataFrame (uploaded as a temporary table) or a file the backend reads.
+    ``${ENV_VAR}`` anywhere in the URL is replaced by that environment
+    variable, so that recorded parameters never hold a password.
 an Ibis backend object
     A connection you opened yourself (``ibis.pyspark.connect(session)``),
     used as it is.
 
 Checks
 ------
-The embedded DuckDB path checks optimistically (see :func:`_run_duckdb`).
+The embedded DuckDB path checks optimistically (see :func:`_duckdb_source`).
 Every other engine checks the source in one aggregate pass before the
 summary, with the same messages: missing, blank or untrimmed ids, missing or
-unparseable dates, missing, non-numeric or infinite amounts. DataFrames are
-always checked in pandas first, so their messages name index labels.
+unparseable dates, missing, non-numeric, infinite or too large amounts.
+DataFrames are always checked in pandas first, so their messages name index
+labels, and their money is made decimal by Arrow, so that every engine sums
+the same decimals. CSV files are read as text everywhere.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +64,8 @@ from ibis.backends import BaseBackend
 
 from analysis.errors import DataError, ParameterError
 
+_log = logging.getLogger(__name__)
+
 __all__ = ["ENGINES", "Source", "check_engine", "engine_label", "open_source", "spark_session"]
 
 #: Engines named by a word; anything else must be an Ibis URL or backend.
@@ -67,17 +75,27 @@ Source = pd.DataFrame | str | Path
 Engine = str | BaseBackend
 
 MONEY = "DECIMAL(18, 4)"
+#: DECIMAL(18, 4) holds amounts below 1e14 in absolute value.
+MAX_MONEY = 1e14
+_TOO_LARGE = "DECIMAL(18, 4) holds less than 1e14 in absolute value"
 _MONEY_TYPE = "decimal(18, 4)"
 _REQUIRED = ("customer_id", "date", "amount")
 
 
-def check_engine(engine: Any) -> Engine:
+def check_engine(engine: Any, *, recorded: bool = False) -> Engine:
     """Return ``engine`` if it names an engine, else raise :class:`ParameterError`.
+
+    With ``recorded=True`` (a study's or a run's parameter, written to
+    notebooks and manifests) a URL must not hold a literal password: write
+    ``${ENV_VAR}`` in its place, which is filled in from the environment when
+    the engine is opened.
 
     Examples
     --------
     >>> check_engine("duckdb"), check_engine("trino://analyst@warehouse/hive/sales")
     ('duckdb', 'trino://analyst@warehouse/hive/sales')
+    >>> check_engine("trino://analyst:${TRINO_PASSWORD}@warehouse/hive/sales", recorded=True)
+    'trino://analyst:${TRINO_PASSWORD}@warehouse/hive/sales'
     >>> check_engine("postgres")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -85,24 +103,76 @@ def check_engine(engine: Any) -> Engine:
     """
     if isinstance(engine, BaseBackend) or engine in ENGINES:
         return engine
-    if isinstance(engine, str) and "://" in engine and engine.split("://", 1)[0]:
-        return engine
-    raise ParameterError(
-        "engine",
-        engine,
-        "'duckdb', 'spark', an Ibis connection URL such as 'trino://user@host/catalog/schema', or an Ibis backend",
-    )
+    if not (isinstance(engine, str) and "://" in engine and engine.split("://", 1)[0]):
+        raise ParameterError(
+            "engine",
+            engine,
+            "'duckdb', 'spark', an Ibis connection URL such as 'trino://user@host/catalog/schema', or an Ibis backend",
+        )
+    if recorded and any(not _PLACEHOLDER.fullmatch(secret) for secret in _secrets(engine)):
+        raise ParameterError(
+            "engine",
+            engine_label(engine),
+            "a URL without a literal password (runs record their parameters): write ${ENV_VAR} in its place,"
+            " e.g. trino://analyst:${TRINO_PASSWORD}@host/hive/sales",
+        )
+    return engine
+
+
+_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_SECRET_QUERY = re.compile(r"(?i)((?:password|passwd|pwd|secret|token|private_key)=)([^&]*)")
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of a URL's user info and the values of secret-looking query parameters."""
+    rest = url.split("://", 1)[1]
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    found = [m.group(2) for m in _SECRET_QUERY.finditer(rest)]
+    if "@" in authority:
+        user = authority.rsplit("@", 1)[0]
+        if ":" in user:
+            found.append(user.split(":", 1)[1])
+    return found
+
+
+def _expand(url: str) -> str:
+    """``url`` with each ``${ENV_VAR}`` replaced by that environment variable."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(0)[2:-1]
+        if name not in os.environ:
+            raise ParameterError("engine", engine_label(url), f"the environment variable {name} set (the URL uses it)")
+        return os.environ[name]
+
+    return _PLACEHOLDER.sub(value, url)
 
 
 def engine_label(engine: Engine) -> str:
-    """A short name of an engine for reports (a URL without its password)."""
+    """A short name of an engine for reports: a URL without its passwords.
+
+    Examples
+    --------
+    >>> engine_label("trino://analyst:s3cret@warehouse:8080/hive?password=x&catalog=hive")
+    'trino://analyst@warehouse:8080/hive?password=***&catalog=hive'
+    """
     if isinstance(engine, BaseBackend):
         return f"ibis:{engine.name}"
-    if "://" in engine and "@" in engine:
-        scheme, rest = engine.split("://", 1)
-        user, host = rest.rsplit("@", 1)
-        return f"{scheme}://{user.split(':', 1)[0]}@{host}"
-    return engine
+    if "://" not in engine:
+        return engine
+    scheme, rest = engine.split("://", 1)
+    rest = _SECRET_QUERY.sub(r"\1***", rest)
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        user, host = authority.rsplit("@", 1)
+        authority = f"{user.split(':', 1)[0]}@{host}"
+    return f"{scheme}://{authority}{slash}{path}"
+
+
+_SPARK_SETTINGS = (
+    "spark.sql.session.timeZone",
+    "spark.sql.mapKeyDedupPolicy",
+    "spark.sql.execution.arrow.pyspark.enabled",
+)
 
 
 def spark_session(master: str | None = None):
@@ -124,7 +194,6 @@ def spark_session(master: str | None = None):
             .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
-    session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     return session
 
 
@@ -159,6 +228,11 @@ class Prepared:
     validate: Callable[[], None]
     optimistic: bool = False
     memory_limit: str | None = None
+    temporary: list[str] = field(default_factory=list)
+
+    def upload(self, data: pa.Table) -> ir.Table:
+        """A small Arrow table (such as a calendar) as a table beside ``table``, dropped on exit."""
+        return _upload(self.backend, data, self.temporary)
 
     def fetch(self, expr: ir.Table) -> pd.DataFrame:
         """Run ``expr`` and return it as a DataFrame (dates as ``datetime64``)."""
@@ -212,12 +286,32 @@ def open_source(source: Source, engine: Engine = "duckdb", memory_limit: str | N
             yield prepared
         return
     if engine == "spark":
-        backend = ibis.pyspark.connect(spark_session())
-    elif isinstance(engine, str):
         try:
-            backend = ibis.connect(engine)
+            session = spark_session()
+        except ImportError as exc:
+            raise ParameterError(
+                "engine", engine, "an installed Spark: pip install 'analysis[spark]' (and Java 17+)"
+            ) from exc
+        # Ibis sets the session to UTC (calendar days must not depend on the machine);
+        # the caller's own settings come back afterwards.
+        saved = {key: session.conf.get(key, None) for key in _SPARK_SETTINGS}
+        try:
+            backend = ibis.pyspark.connect(session)
+            session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+            with _backend_source(backend, source) as prepared:
+                yield prepared
+        finally:
+            for key, value in saved.items():
+                session.conf.unset(key) if value is None else session.conf.set(key, value)
+        return
+    if isinstance(engine, str):
+        try:
+            backend = ibis.connect(_expand(engine))
+        except ParameterError:
+            raise
         except Exception as exc:  # any driver error means the same to the user
-            raise ParameterError("engine", engine_label(engine), f"a reachable Ibis backend ({exc})") from exc
+            reason = str(exc).replace(_expand(engine), engine_label(engine))
+            raise ParameterError("engine", engine_label(engine), f"a reachable Ibis backend ({reason})") from exc
     else:
         backend = engine
     with _backend_source(backend, source) as prepared:
@@ -234,7 +328,10 @@ def _embedded_duckdb(memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnec
         try:
             con.execute("SET TimeZone = 'UTC'")  # timestamp -> date must not depend on the machine
             if memory_limit:
-                con.execute(f"SET memory_limit = '{_quote(memory_limit)}'")
+                try:
+                    con.execute(f"SET memory_limit = '{_quote(memory_limit)}'")
+                except duckdb.Error as exc:
+                    raise ParameterError("memory_limit", memory_limit, "a size such as '2GB' or '500MB'") from exc
             yield con
         finally:
             con.close()
@@ -252,7 +349,7 @@ def _duckdb_source(con: duckdb.DuckDBPyConnection, source: Source) -> Prepared:
     """
     if isinstance(source, pd.DataFrame):
         frame, has_margin = _checked_frame(source)
-        con.register("raw", frame)
+        con.register("raw", _arrow_table(frame))
         con.execute(_typed_view("raw", has_margin))
         label, optimistic = "<DataFrame>", False
 
@@ -289,19 +386,22 @@ def _checked_frame(source: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 def _check_frame(frame: pd.DataFrame, label: str) -> None:
-    """Refuse a DataFrame with rows the SQL would otherwise drop silently (names the index labels)."""
+    """Refuse a DataFrame with rows the SQL would otherwise drop or fail on (names the index labels)."""
     ids = frame["customer_id"]
-    problems = {
-        "customer_id": (
+    text = ids.astype("str")
+    problems = [
+        (
+            "customer_id",
             "missing, blank or untrimmed customer ids",
-            ids.isna() | (ids.astype("str").str.strip() != ids.astype("str")) | (ids.astype("str").str.strip() == ""),
+            ids.isna() | (text.str.strip() != text) | (text.str.strip() == ""),
         ),
-        "date": ("missing dates", frame["date"].isna()),
-        "amount": ("missing or infinite amounts", ~np.isfinite(frame["amount"].to_numpy(dtype=float))),
-    }
-    if "margin" in frame:
-        problems["margin"] = ("missing or infinite margins", ~np.isfinite(frame["margin"].to_numpy(dtype=float)))
-    for column, (problem, mask) in problems.items():
+        ("date", "missing dates", frame["date"].isna()),
+    ]
+    for column in ("amount", "margin"):
+        if column in frame:
+            values = np.abs(frame[column].to_numpy(dtype=float))
+            problems.append((column, f"missing, infinite or too large {column}s ({_TOO_LARGE})", ~(values < MAX_MONEY)))
+    for column, problem, mask in problems:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             where = np.flatnonzero(mask)[:5]
@@ -405,29 +505,35 @@ def _validate_file(con: duckdb.DuckDBPyConnection, file: str, has_margin: bool) 
     """Check every value of the view ``raw`` in SQL; raise a DataError on the first bad column."""
     # Each condition names a cast once: DuckDB 2.0 turns a TRY_CAST used twice over
     # an all-varchar CSV scan into a hard cast inside the reader.
-    checks = {
-        "customer_id": (
+    checks = [
+        (
+            "customer_id",
             "missing, blank or untrimmed customer ids",
             "customer_id IS NULL OR trim(CAST(customer_id AS VARCHAR)) = '' "
             "OR CAST(customer_id AS VARCHAR) <> trim(CAST(customer_id AS VARCHAR))",
         ),
-        "date": ("unparseable or missing dates", "TRY_CAST(date AS TIMESTAMP) IS NULL"),
-        "amount": (
-            "non-numeric, missing or infinite amounts",
-            "coalesce(NOT isfinite(TRY_CAST(amount AS DOUBLE)), true)",
+        ("date", "unparseable or missing dates", "TRY_CAST(date AS TIMESTAMP) IS NULL"),
+        # One cast per column (see above): NaN and infinity compare greater than 1e14, NULL is caught by coalesce.
+        (
+            "amount",
+            f"non-numeric, missing, infinite or too large amounts ({_TOO_LARGE})",
+            f"coalesce(NOT (abs(TRY_CAST(amount AS DOUBLE)) < {MAX_MONEY}), true)",
         ),
-    }
+    ]
     if has_margin:
-        checks["margin"] = (
-            "non-numeric or infinite margins",
-            "margin IS NOT NULL AND coalesce(NOT isfinite(TRY_CAST(margin AS DOUBLE)), true)",
+        checks.append(
+            (
+                "margin",
+                f"non-numeric, infinite or too large margins ({_TOO_LARGE})",
+                f"margin IS NOT NULL AND coalesce(NOT (abs(TRY_CAST(margin AS DOUBLE)) < {MAX_MONEY}), true)",
+            )
         )
     counts = con.execute(
-        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks.values()) + " FROM raw"
+        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, _, cond in checks) + " FROM raw"
     ).fetchone()
     if counts[0] == 0:
         raise DataError("no data rows", file=file)
-    for (column, (problem, cond)), n_bad in zip(checks.items(), counts[1:], strict=True):
+    for (column, problem, cond), n_bad in zip(checks, counts[1:], strict=True):
         if n_bad:
             values = con.execute(f"SELECT {column} FROM raw WHERE {cond} LIMIT 5").fetchall()
             raise DataError(
@@ -455,7 +561,7 @@ def _backend_source(backend: BaseBackend, source: Source) -> Iterator[Prepared]:
     try:
         if isinstance(source, pd.DataFrame):
             frame, has_margin = _checked_frame(source)
-            raw = _upload(backend, frame, temporary)
+            raw = _upload(backend, _arrow_table(frame), temporary)
             label = "<DataFrame>"
         else:
             raw, label = _backend_table(backend, source, temporary)
@@ -467,29 +573,62 @@ def _backend_source(backend: BaseBackend, source: Source) -> Iterator[Prepared]:
                     hint=f"Found {list(raw.columns)[:12]}; name the columns as in the data contract",
                 )
             has_margin = "margin" in raw.columns
+            date_type = raw.date.type()
+            if date_type.is_timestamp() and date_type.timezone is not None:
+                raise DataError(
+                    "time-zone-aware timestamps cannot be summarised in place (their calendar day depends on the zone)",
+                    file=label,
+                    column="date",
+                    hint="Give the engine a view with local dates or timestamps, or read the data with"
+                    " analysis.data.read_transactions(..., timezone=...) and pass the DataFrame",
+                )
             _validate_table(backend, raw, label, has_margin)
         table = _typed_table(raw, has_margin)
 
         def validate() -> None:
             _validate_table(backend, raw, label, has_margin)
 
-        yield Prepared(table, backend, label, has_margin, validate)
+        yield Prepared(table, backend, label, has_margin, validate, temporary=temporary)
     finally:
         for name in temporary:
-            with contextlib.suppress(Exception):
-                backend.drop_view(name) if backend.name == "pyspark" else backend.drop_table(name, force=True)
+            _drop(backend, name)
 
 
-def _upload(backend: BaseBackend, frame: pd.DataFrame, temporary: list[str]) -> ir.Table:
-    """A checked DataFrame as a table on ``backend`` (days as dates, amounts as doubles)."""
+def _drop(backend: BaseBackend, name: str) -> None:
+    """Drop a temporary view or table of ours; say so (without raising) if it stays."""
+    try:
+        if backend.name == "pyspark":
+            backend._session.catalog.dropTempView(name)
+            return
+        try:
+            backend.drop_view(name, force=True)
+        except Exception:  # some backends register files as tables
+            backend.drop_table(name, force=True)
+    except Exception as exc:  # cleanup must not hide the summary's own outcome
+        _log.warning("could not drop the temporary %s on %s: %s", name, backend.name, exc)
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A checked DataFrame as Arrow: days as dates, money as DECIMAL(18, 4).
+
+    Every engine gets the same decimals: Arrow rounds each double correctly
+    (to the nearest 0.0001 of its exact binary value), where engines' own
+    casts differ in the fourth decimal for amounts with more places.
+    """
+    money = pa.decimal128(18, 4)
     columns = {
         "customer_id": pa.array(frame["customer_id"].astype("str").to_numpy(dtype=object), pa.string()),
-        "date": pa.array(frame["date"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
-        "amount": pa.array(frame["amount"].to_numpy(dtype=float)),
+        # Whole days in any unit: datetime64[ns] would overflow for dates after 2262.
+        "date": pa.array(frame["date"].to_numpy().astype("datetime64[D]"), pa.date32()),
+        "amount": pa.array(frame["amount"].to_numpy(dtype=float)).cast(money),
     }
     if "margin" in frame:
-        columns["margin"] = pa.array(frame["margin"].to_numpy(dtype=float))
-    data = pa.table(columns)
+        columns["margin"] = pa.array(frame["margin"].to_numpy(dtype=float)).cast(money)
+    return pa.table(columns)
+
+
+def _upload(backend: BaseBackend, data: pa.Table, temporary: list[str]) -> ir.Table:
+    """An Arrow table as a table on ``backend``; names to drop afterwards go to ``temporary``."""
     if backend.name == "pyspark":
         name = f"analysis_{uuid.uuid4().hex}"
         # Spark 4 reads an Arrow table directly (Ibis' memtable goes through pandas objects).
@@ -512,63 +651,70 @@ def _backend_table(backend: BaseBackend, source: str | Path, temporary: list[str
         name = f"analysis_{uuid.uuid4().hex}"
         temporary.append(name)
         if local.suffix.lower() == ".csv":
-            return backend.read_csv(text, table_name=name), text
+            # Every column as text, as the embedded path reads CSV: no engine guesses
+            # types (ids such as 007 stay text, ambiguous dates are refused, not guessed).
+            text_only = {"pyspark": {"inferSchema": False}, "duckdb": {"all_varchar": True}}
+            return backend.read_csv(text, table_name=name, **text_only.get(backend.name, {})), text
         return backend.read_parquet(text, table_name=name), text
     except DataError:
         raise
     except Exception as exc:  # backends raise their own types for a missing or unreadable source
-        raise DataError(f"unreadable file or table ({type(exc).__name__}: {exc})", file=text) from exc
+        hint = None
+        if backend.name == "pyspark" and "NANOS" in str(exc):
+            hint = "Spark reads microsecond timestamps: write the Parquet with coerce_timestamps='us'"
+        raise DataError(f"unreadable file or table ({type(exc).__name__}: {exc})", file=text, hint=hint) from exc
 
 
 def _text(column: ir.Column) -> ir.StringValue:
     return column.cast("string")
 
 
-def _not_finite(value: ir.FloatingColumn) -> ir.BooleanColumn:
-    """True for null, NaN and infinite values, on every engine.
-
-    Written as a comparison because Ibis 12 compiles ``isinf()`` to FALSE on
-    Spark; NaN compares greater than every number in Spark and DuckDB.
-    """
-    return ~(value.abs() <= float(np.finfo(np.float64).max)).fill_null(False)
-
-
 def _validate_table(backend: BaseBackend, raw: ir.Table, label: str, has_margin: bool) -> None:
     """The checks of the embedded path, as one Ibis aggregate (then one query for examples)."""
     ids = _text(raw.customer_id)
     date = raw.date if raw.date.type().is_temporal() else raw.date.try_cast("timestamp")
-    amount = raw.amount.try_cast("float64")
-    checks = {
-        "customer_id": (
+    checks = [
+        (
+            "customer_id",
             "missing, blank or untrimmed customer ids",
             raw.customer_id.isnull() | (ids.strip() != ids) | (ids.strip() == ""),
         ),
-        "date": ("unparseable or missing dates", date.isnull()),
-        "amount": ("non-numeric, missing or infinite amounts", _not_finite(amount)),
-    }
-    if has_margin:
-        margin = raw.margin.try_cast("float64")
-        checks["margin"] = (
-            "non-numeric or infinite margins",
-            raw.margin.notnull() & _not_finite(margin),
-        )
-    counts = backend.to_pyarrow(
-        raw.aggregate(n_rows=raw.count(), **{column: cond.sum() for column, (_, cond) in checks.items()})
-    ).to_pylist()[0]
-    if not counts["n_rows"]:
-        raise DataError("no data rows", file=label)
-    for column, (problem, cond) in checks.items():
-        if counts[column]:
-            values = backend.to_pyarrow(raw.filter(cond).select(column).limit(5)).column(0).to_pylist()
-            raise DataError(
-                problem,
-                file=label,
-                column=column,
-                n_bad=int(counts[column]),
-                n_rows=int(counts["n_rows"]),
-                examples=[("?", v) for v in values],
-                hint="Row numbers: read the file with analysis.data.read_transactions",
+        ("date", "unparseable or missing dates", date.isnull()),
+    ]
+    for column in ("amount", "margin") if has_margin else ("amount",):
+        number = raw[column].try_cast("float64")
+        bad = ~(number.abs() < MAX_MONEY).fill_null(False)  # NaN compares greater than every number
+        if column == "amount":
+            checks.append((column, f"non-numeric, missing, infinite or too large amounts ({_TOO_LARGE})", bad))
+        else:
+            checks.append(
+                (column, f"non-numeric, infinite or too large margins ({_TOO_LARGE})", raw[column].notnull() & bad)
             )
+    # DuckDB folds comparisons with the Parquet min/max statistics, which leave NaN out.
+    duckdb_statistics = backend.name == "duckdb"
+    if duckdb_statistics:
+        backend.raw_sql("SET disabled_optimizers = 'statistics_propagation'")
+    try:
+        counts = backend.to_pyarrow(
+            raw.aggregate(n_rows=raw.count(), **{f"check_{i}": cond.sum() for i, (_, _, cond) in enumerate(checks)})
+        ).to_pylist()[0]
+        if not counts["n_rows"]:
+            raise DataError("no data rows", file=label)
+        for i, (column, problem, cond) in enumerate(checks):
+            if counts[f"check_{i}"]:
+                values = backend.to_pyarrow(raw.filter(cond).select(column).limit(5)).column(0).to_pylist()
+                raise DataError(
+                    problem,
+                    file=label,
+                    column=column,
+                    n_bad=int(counts[f"check_{i}"]),
+                    n_rows=int(counts["n_rows"]),
+                    examples=[("?", v) for v in values],
+                    hint="Row numbers: read the file with analysis.data.read_transactions",
+                )
+    finally:
+        if duckdb_statistics:
+            backend.raw_sql("RESET disabled_optimizers")
 
 
 def _typed_table(raw: ir.Table, has_margin: bool) -> ir.Table:

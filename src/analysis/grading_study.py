@@ -90,7 +90,7 @@ class GradingParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
-        check_engine(self.engine)
+        check_engine(self.engine, recorded=True)
         check_option("value_metric", self.value_metric, VALUE_METRICS)
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:

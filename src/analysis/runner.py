@@ -79,7 +79,7 @@ def execute_run(
     started = time.time()
     cdnow = load_dataset("cdnow")
     telco = load_dataset("telco")
-    check_engine(engine)
+    check_engine(engine, recorded=True)
     if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
         raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
     summary = customer_summary(cdnow, as_of, time_unit="weeks", engine=engine)

@@ -37,6 +37,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis.data import _as_timestamp
 from analysis.engines import Engine, Prepared, Source, open_source
@@ -348,7 +349,7 @@ def period_table(
         if pd.isna(bounds["first"]):
             return active.order_by(["customer_id", "period"])
         periods = pd.period_range(bounds["first"], high or bounds["last"], freq=alias).start_time
-        calendar = ibis.memtable({"calendar_period": periods.date}, schema={"calendar_period": "date"})
+        calendar = source.upload(pa.table({"calendar_period": pa.array(periods.date, pa.date32())}))
         firsts = active.group_by("customer_id").aggregate(first_period=active.period.min())
         grid = firsts.join(calendar, firsts.first_period <= calendar.calendar_period).select(
             customer_id=firsts.customer_id, period=calendar.calendar_period

@@ -76,7 +76,7 @@ class ValueParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
-        check_engine(self.engine)
+        check_engine(self.engine, recorded=True)
         for name in ("calibration_end", "as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
