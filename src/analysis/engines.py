@@ -616,8 +616,11 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     casts differ in the fourth decimal for amounts with more places.
     """
     money = pa.decimal128(18, 4)
+    ids = frame["customer_id"]
+    if not isinstance(ids.dtype, pd.StringDtype):
+        ids = ids.astype("str")
     columns = {
-        "customer_id": pa.array(frame["customer_id"].astype("str").to_numpy(dtype=object), pa.string()),
+        "customer_id": pa.array(ids, type=pa.string()),  # no copy for pandas' Arrow-backed text
         # Whole days in any unit: datetime64[ns] would overflow for dates after 2262.
         "date": pa.array(frame["date"].to_numpy().astype("datetime64[D]"), pa.date32()),
         "amount": pa.array(frame["amount"].to_numpy(dtype=float)).cast(money),
