@@ -312,9 +312,14 @@ def open_source(source: Source, engine: Engine = "duckdb", memory_limit: str | N
         except Exception as exc:  # any driver error means the same to the user
             reason = str(exc).replace(_expand(engine), engine_label(engine))
             raise ParameterError("engine", engine_label(engine), f"a reachable Ibis backend ({reason})") from exc
-    else:
-        backend = engine
-    with _backend_source(backend, source) as prepared:
+        try:
+            with _backend_source(backend, source) as prepared:
+                yield prepared
+        finally:
+            with contextlib.suppress(Exception):  # a connection we opened; nothing of ours is left in it
+                backend.disconnect()
+        return
+    with _backend_source(engine, source) as prepared:  # the caller's backend stays open
         yield prepared
 
 
