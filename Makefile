@@ -11,7 +11,7 @@ comma  := ,
 
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: setup run test lint notebooks bench clean
+.PHONY: setup run test lint notebooks bench bench-scale clean
 
 # Installs once per set of extras, again when pyproject.toml changes.
 setup:
@@ -42,6 +42,11 @@ notebooks: setup
 
 bench: setup
 	$(PY) benchmarks/bench_summaries.py
+
+# 1M to 50M rows: DuckDB vs pandas vs bare DuckDB, Spark at 1M/10M (about 15 min; pandas at 50M needs ~11 GB).
+bench-scale: EXTRAS = dev,spark
+bench-scale: setup
+	$(PY) benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

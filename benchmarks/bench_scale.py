@@ -431,11 +431,11 @@ def _summarise(
     return result
 
 
-def slopes(results: list[dict]) -> dict[str, dict[str, object]]:
-    """Least-squares slope of log10(median seconds) on log10(rows), per approach."""
+def slopes(results: list[dict], stat: str = "median") -> dict[str, dict[str, object]]:
+    """Least-squares slope of log10(``stat`` seconds) on log10(rows), per approach."""
     fitted = {}
     for approach in APPROACHES:
-        points = [(r["rows"], r["seconds"][approach]["median"]) for r in results if approach in r["seconds"]]
+        points = [(r["rows"], r["seconds"][approach][stat]) for r in results if approach in r["seconds"]]
         if len(points) < 2:
             continue
         x = np.log10([p[0] for p in points])
@@ -462,7 +462,7 @@ def out_of_core(results: list[dict]) -> dict[str, object] | None:
     return verdict
 
 
-def plot(results: list[dict], fitted: dict[str, dict], path: Path) -> None:
+def plot(results: list[dict], fitted: dict[str, dict], fitted_best: dict[str, dict], path: Path) -> None:
     """Log-log plots of median time and peak RSS against rows."""
     import matplotlib
 
@@ -481,7 +481,7 @@ def plot(results: list[dict], fitted: dict[str, dict], path: Path) -> None:
         label = approach
         if approach in fitted:
             f = fitted[approach]
-            label = f"{approach} (slope {f['slope']:.2f})"
+            label = f"{approach} (slope {f['slope']:.2f}; on best times {fitted_best[approach]['slope']:.2f})"
             xs = np.logspace(np.log10(x.min()), np.log10(x.max()), 20)
             left.plot(xs, 10 ** (f["intercept"] + f["slope"] * np.log10(xs)), "-", color=colours[approach], lw=1)
         left.plot(x, y, markers[approach], color=colours[approach], label=label, ms=7)
@@ -504,7 +504,7 @@ def plot(results: list[dict], fitted: dict[str, dict], path: Path) -> None:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=9)
     left.set_ylabel("median wall time, s (end to end, folder → DataFrame)")
-    left.set_title("Time vs rows (fitted log-log slope in legend)")
+    left.set_title("Median time vs rows (fitted log-log slopes in legend)")
     right.set_ylabel("peak RSS, MB (VmHWM, max over runs)")
     right.set_title("Peak memory vs rows")
     fig.suptitle("Customer summaries from hive-partitioned Parquet, 2 cores", fontsize=11)
@@ -558,6 +558,11 @@ def main(argv: list[str] | None = None) -> None:
     for package in ("pyspark", "ibis-framework", "matplotlib"):
         info[package] = version(package)
     info["java"] = (subprocess.run(["java", "-version"], capture_output=True, text=True).stderr or "").splitlines()[:1]
+    git = ["git", "-C", str(HERE.parent)]
+    info["commit"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    info["src_dirty"] = bool(
+        subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, text=True).stdout
+    )
     info["load_average_at_start"] = list(os.getloadavg())
     print(
         f"cores {info['cores']}, Python {info['python']}, pandas {info['pandas']}, duckdb {info['duckdb']}, "
@@ -565,7 +570,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     results = [bench_size(n, args.repeats, not args.no_spark) for n in sorted(args.sizes)]
-    fitted = slopes(results)
+    fitted, fitted_best = slopes(results, "median"), slopes(results, "best")
     print_table(results, fitted)
     verdict = out_of_core(results)
     print(f"\nout of core at {verdict['rows']:,} rows: {json.dumps(verdict)}")
@@ -579,6 +584,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": info,
         "results": results,
         "slopes_log10_median_seconds_vs_log10_rows": fitted,
+        "slopes_log10_best_seconds_vs_log10_rows": fitted_best,
         "out_of_core_4gb": verdict,
         "total_benchmark_seconds": time.perf_counter() - started,
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -586,7 +592,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.output.write_text(json.dumps(payload, indent=2) + "\n")
     if results:
-        plot(results, fitted, args.plot)
+        plot(results, fitted, fitted_best, args.plot)
     print(f"\nwrote {args.output} and {args.plot} ({payload['total_benchmark_seconds']:.0f}s in all)")
 
 
