@@ -248,3 +248,20 @@ def test_bad_engine_exits_2_before_writing_anything(tmp_path, capsys):
     assert main(["run", "--reports", str(reports), "--engine", "spark", "-p", "grading.engine=duckdb"]) == 2
     assert not reports.exists()
     assert "engine" in capsys.readouterr().err
+
+
+def test_summarize_scans_a_parquet_folder_in_place_within_a_memory_limit(tmp_path, cdnow):
+    folder = tmp_path / "sales"
+    for year, rows in cdnow.groupby(cdnow["date"].dt.year):
+        (folder / f"year={year}").mkdir(parents=True)
+        rows.drop(columns=[c for c in rows.columns if c not in ("customer_id", "date", "amount")]).to_parquet(
+            folder / f"year={year}" / "part-0.parquet", index=False
+        )
+    out_folder, out_frame = tmp_path / "from_folder.parquet", tmp_path / "from_frame.parquet"
+    argv = ["summarize", str(folder), "--as-of", "1998-06-30", "--memory-limit", "200MB", "--out", str(out_folder)]
+    assert main(argv) == 0
+    assert main(["summarize", "cdnow", "--as-of", "1998-06-30", "--out", str(out_frame)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out_folder), pd.read_parquet(out_frame))
+    bad_limit = ["summarize", str(folder), "--as-of", "1998-06-30", "--memory-limit", "lots"]
+    assert main([*bad_limit, "--out", str(tmp_path / "y.parquet")]) == 2
+    assert not (tmp_path / "y.parquet").exists()

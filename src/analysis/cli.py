@@ -120,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     summarize.add_argument(
         "--engine", default="duckdb", help="where the summary runs: duckdb, spark, or an Ibis connection URL"
     )
+    summarize.add_argument(
+        "--memory-limit",
+        default=None,
+        help="embedded DuckDB's memory limit, e.g. 2GB: beyond it DuckDB spills to disk (data larger than memory)",
+    )
     summarize.set_defaults(handler=_summarize)
     return parser
 
@@ -181,17 +186,34 @@ def _summarize(args: argparse.Namespace) -> int:
         raise ParameterError("--out", str(out), "a file in an existing folder")
     check_engine(args.engine)
     summary = customer_summary(
-        _transactions(args),
+        _summary_source(args),
         args.as_of,
         time_unit=args.time_unit,
         trailing_days=args.trailing_days,
         engine=args.engine,
+        memory_limit=args.memory_limit,
     )
     if summary.empty:
         raise DataError(f"no customer bought on or before {args.as_of}", file=args.source, column="date")
     publish_file(out, lambda staging: write_table(staging, summary))
     print(f"{len(summary):,} customers -> {out}")
     return 0
+
+
+def _summary_source(args: argparse.Namespace) -> pd.DataFrame | str:
+    """What ``summarize`` hands to the engine: a Parquet file or folder, or a table, as it is.
+
+    Parquet with the contract's column names is scanned in place (out of
+    core); so is anything that is not a local file when the engine is not
+    the embedded DuckDB (a table name, an ``s3://`` path). Everything else is
+    read and validated in pandas first, for messages with line numbers.
+    """
+    path = Path(args.source)
+    as_is = not args.column and not args.date_format
+    parquet = path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
+    if as_is and args.source not in DATASETS and (parquet or (args.engine != "duckdb" and not path.is_file())):
+        return args.source
+    return _transactions(args)
 
 
 def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict[str, dict[str, Any]]:
