@@ -410,3 +410,84 @@ def test_spark_agrees_on_the_review_cases(spark, tmp_path):
     big.loc[3, "amount"] = 2e14
     with pytest.raises(DataError, match="too large"):
         customer_summary(big, "2024-12-31", engine="spark")
+
+
+# --------------------------------------------------------------------------- a database server: PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of its own (initdb in a temporary folder, a free port), stopped afterwards.
+
+    Stands for the warehouses the package cannot reach here (BigQuery,
+    Snowflake, Trino): another SQL dialect, a client-server connection and
+    uploads through Ibis. ``.ci/run`` installs Debian's PostgreSQL.
+    """
+    import glob
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    pytest.importorskip("psycopg", reason="the test extra installs psycopg")
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
+    bin_dir = os.path.dirname(binaries[-1])
+    folder = tempfile.mkdtemp(prefix="analysis-postgres-")
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = os.path.join(folder, "data")
+    run = {"check": True, "capture_output": True}
+    subprocess.run([*as_postgres, f"{bin_dir}/initdb", "-D", data, "-A", "trust", "-U", "analysis"], **run)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    log = os.path.join(folder, "log")
+    subprocess.run([*as_postgres, f"{bin_dir}/pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start"], **run)
+    try:
+        yield f"postgres://analysis@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_postgres, f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_postgres_and_duckdb_give_identical_summaries_and_period_tables(postgres, seed):
+    log = random_log(seed, margin=seed == 1)
+    as_of = START + pd.Timedelta(days=300 + 60 * seed)
+    end = as_of + pd.Timedelta(days=150)
+    for kwargs in ({}, {"time_unit": "weeks", "trailing_days": 90}):
+        identical(customer_summary(log, as_of, engine=postgres, **kwargs), customer_summary(log, as_of, **kwargs))
+    identical(
+        calibration_holdout(log, as_of, end, time_unit="weeks", engine=postgres),
+        calibration_holdout(log, as_of, end, time_unit="weeks"),
+    )
+    for freq in FREQS:
+        dense = seed % 2 == 0
+        identical(
+            period_table(log, freq=freq, end=end, dense=dense, engine=postgres),
+            period_table(log, freq=freq, end=end, dense=dense),
+        )
+
+
+def test_a_postgres_table_is_summarised_where_it_is_and_bad_text_is_named(postgres):
+    import ibis
+
+    log = random_log(12)
+    bad = log.astype({"amount": "str"})
+    bad.loc[[5, 8], "amount"] = ["twelve", "n/a"]
+    con = ibis.connect(postgres)
+    try:
+        con.create_table("sales", ibis.memtable(log), overwrite=True)
+        con.create_table("bad_sales", ibis.memtable(bad), overwrite=True)
+    finally:
+        con.disconnect()
+    identical(customer_summary("sales", "2024-05-31", engine=postgres), customer_summary(log, "2024-05-31"))
+    with pytest.raises(DataError, match="cannot read") as error:
+        customer_summary("bad_sales", "2024-05-31", engine=postgres)
+    assert error.value.column == "amount" and error.value.file == "bad_sales"

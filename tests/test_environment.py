@@ -14,6 +14,7 @@ CONDA_TO_PYPI = {
     "python-duckdb": "duckdb",
     "ibis-duckdb": "ibis-framework[duckdb]",
     "ibis-pyspark": "ibis-framework[pyspark]",
+    "ibis-postgres": "ibis-framework[postgres]",
 }
 
 

@@ -136,7 +136,7 @@ def _customer_expr(
         columns |= {
             "frequency_holdout": c.frequency_holdout,
             "value_holdout": _double(c.value_holdout.fill_null(0)),
-            "duration_holdout": ibis.literal((end - as_of).days / unit, type="float64"),
+            "duration_holdout": _double(ibis.literal((end - as_of).days)) / unit,
         }
     return c.select(**columns).order_by("customer_id")
 
