@@ -410,6 +410,14 @@ def test_spark_agrees_on_the_review_cases(spark, tmp_path):
     big.loc[3, "amount"] = 2e14
     with pytest.raises(DataError, match="too large"):
         customer_summary(big, "2024-12-31", engine="spark")
+    spaced = random_log(13, n_rows=12)
+    spaced.loc[2, "customer_id"] = "c001\t"
+    spaced.to_csv(path, index=False)
+    with pytest.raises(DataError, match="untrimmed"):
+        customer_summary(path, "2024-12-31", engine="spark")
+    spaced.loc[2, "customer_id"] = "c001\u00a0"
+    spaced.to_csv(path, index=False)
+    identical(customer_summary(path, "2024-12-31", engine="spark"), customer_summary(path, "2024-12-31"))
 
 
 # --------------------------------------------------------------------------- a database server: PostgreSQL
@@ -491,3 +499,20 @@ def test_a_postgres_table_is_summarised_where_it_is_and_bad_text_is_named(postgr
     with pytest.raises(DataError, match="cannot read") as error:
         customer_summary("bad_sales", "2024-05-31", engine=postgres)
     assert error.value.column == "amount" and error.value.file == "bad_sales"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "duckdb://"])
+def test_untrimmed_means_the_same_on_every_engine(tmp_path, engine):
+    """Spaces, tabs and line breaks around an id are refused; other characters (a no-break space) are part of it."""
+    log = random_log(13, n_rows=12)
+    log.loc[2, "customer_id"] = "c001\t"
+    path = tmp_path / "tab.csv"
+    log.to_csv(path, index=False)
+    for source in (log, path):
+        with pytest.raises(DataError, match="untrimmed") as error:
+            customer_summary(source, "2024-12-31", engine=engine)
+        assert error.value.n_bad == 1
+    log.loc[2, "customer_id"] = "c001\u00a0"
+    log.to_csv(path, index=False)
+    assert "c001\u00a0" in set(customer_summary(path, "2024-12-31", engine=engine)["customer_id"])
+    assert "c001\u00a0" in set(customer_summary(log, "2024-12-31", engine=engine)["customer_id"])

@@ -38,7 +38,10 @@ summary, with the same messages: missing, blank or untrimmed ids, missing or
 unparseable dates, missing, non-numeric, infinite or too large amounts.
 DataFrames are always checked in pandas first, so their messages name index
 labels, and their money is made decimal by Arrow, so that every engine sums
-the same decimals. CSV files are read as text everywhere.
+the same decimals. CSV files are read as text everywhere. "Untrimmed"
+means the same everywhere: spaces, tabs or line breaks around an id
+(:data:`WHITESPACE`); other characters, such as a no-break space, are part of
+the id.
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ MAX_MONEY = 1e14
 _TOO_LARGE = "DECIMAL(18, 4) holds less than 1e14 in absolute value"
 _MONEY_TYPE = "decimal(18, 4)"
 _REQUIRED = ("customer_id", "date", "amount")
+#: What "untrimmed" means on every engine (Ibis' ``strip()``): ASCII spaces, tabs and line breaks.
+WHITESPACE = " \t\n\r\v\f"
+_SQL_WHITESPACE = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
 
 
 def check_engine(engine: Any, *, recorded: bool = False) -> Engine:
@@ -252,7 +258,7 @@ class Prepared:
         frame = table.to_pandas(date_as_object=False)
         if self.optimistic and "customer_id" in frame and len(frame):
             ids = frame["customer_id"]
-            if ((ids == "") | (ids != ids.str.strip())).any():
+            if ((ids == "") | (ids != ids.str.strip(WHITESPACE))).any():
                 self.validate()
         return frame
 
@@ -398,7 +404,7 @@ def _check_frame(frame: pd.DataFrame, label: str) -> None:
         (
             "customer_id",
             "missing, blank or untrimmed customer ids",
-            ids.isna() | (text.str.strip() != text) | (text.str.strip() == ""),
+            ids.isna() | (text.str.strip(WHITESPACE) != text) | (text.str.strip(WHITESPACE) == ""),
         ),
         ("date", "missing dates", frame["date"].isna()),
     ]
@@ -499,7 +505,7 @@ def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, boo
     validate()  # text columns (CSV): check every value once, then cast
     margin = f", CAST(CAST(margin AS DOUBLE) AS {MONEY}) AS margin" if has_margin else ""
     con.execute(
-        f"""CREATE VIEW src AS SELECT trim(CAST(customer_id AS VARCHAR)) AS customer_id,
+        f"""CREATE VIEW src AS SELECT trim(CAST(customer_id AS VARCHAR), {_SQL_WHITESPACE}) AS customer_id,
             CAST(CAST(date AS TIMESTAMP) AS DATE) AS day,
             CAST(CAST(amount AS DOUBLE) AS {MONEY}) AS amount{margin} FROM raw"""
     )
@@ -514,8 +520,8 @@ def _validate_file(con: duckdb.DuckDBPyConnection, file: str, has_margin: bool) 
         (
             "customer_id",
             "missing, blank or untrimmed customer ids",
-            "customer_id IS NULL OR trim(CAST(customer_id AS VARCHAR)) = '' "
-            "OR CAST(customer_id AS VARCHAR) <> trim(CAST(customer_id AS VARCHAR))",
+            f"customer_id IS NULL OR trim(CAST(customer_id AS VARCHAR), {_SQL_WHITESPACE}) = '' "
+            f"OR CAST(customer_id AS VARCHAR) <> trim(CAST(customer_id AS VARCHAR), {_SQL_WHITESPACE})",
         ),
         ("date", "unparseable or missing dates", "TRY_CAST(date AS TIMESTAMP) IS NULL"),
         # One cast per column (see above): NaN and infinity compare greater than 1e14, NULL is caught by coalesce.
