@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data import DATASETS, dataset_path, load_dataset, profile_transactions, sha256_file
-from analysis.engines import check_engine, engine_label
+from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError
 from analysis.report import atomic_run_folder, write_json, write_table
 from analysis.studies import STUDIES, resolve_parameters
@@ -214,7 +214,7 @@ def _manifest(
         "command": {k: v for k, v in command.items() if k != "handler"},
         "as_of": as_of,
         "calibration_end": calibration_end,
-        "engine": engine_label(engine),
+        "engine": engine,  # never a literal password (check_engine(recorded=True)); placeholders are kept
         "inputs": _input_files(parameters),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_seconds": round(time.time() - started, 3),
