@@ -75,12 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
-    run.add_argument(
-        "--engine",
-        default=None,
-        help="where the customer summaries run: duckdb (default), spark, or an Ibis connection URL"
-        " (sets every study's engine parameter)",
-    )
+    _add_engine(run)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="the periodic report: every study at a period's end")
@@ -91,12 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
     report.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
-    report.add_argument(
-        "--engine",
-        default=None,
-        help="where the customer summaries run: duckdb (default), spark, or an Ibis connection URL"
-        " (sets every study's engine parameter)",
-    )
+    _add_engine(report)
     report.set_defaults(handler=_report)
 
     again = commands.add_parser("reproduce", help="re-run a recorded run and compare its metrics")
@@ -127,6 +117,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     summarize.set_defaults(handler=_summarize)
     return parser
+
+
+def _add_engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        default=None,
+        help="where the customer summaries run: duckdb (default), spark, or an Ibis connection URL"
+        " (sets every study's engine parameter)",
+    )
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:

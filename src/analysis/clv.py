@@ -87,7 +87,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, optimize, special
 
-from analysis.errors import MAX_EXAMPLES, DataError, ParameterError
+from analysis.errors import DataError, ParameterError, first_examples
 
 __all__ = [
     "BetaGeoModel",
@@ -220,16 +220,13 @@ def _bad_rows(data: pd.DataFrame, column: str, bad: np.ndarray, problem: str, hi
     """Raise a DataError naming ``column``, the count and the first offending rows, if any row is bad."""
     if not bad.any():
         return
-    rows = np.flatnonzero(bad)[:MAX_EXAMPLES]
-    values = data[column].to_numpy()
-    examples = [(data.index[i], values[i].item() if hasattr(values[i], "item") else values[i]) for i in rows]
     raise DataError(
         problem,
         file=_FILE,
         column=column,
         n_bad=int(bad.sum()),
         n_rows=len(bad),
-        examples=examples,
+        examples=first_examples(data.index, data[column], bad),
         hint=hint,
         row_label="index",
     )

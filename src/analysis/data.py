@@ -60,7 +60,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from analysis.errors import DataError, ParameterError, check_option
+from analysis.errors import DataError, ParameterError, check_option, first_examples
 
 __all__ = [
     "CONTRACT",
@@ -564,7 +564,7 @@ def _validate(
                 f"dates after the analysis date {cutoff.date()}",
                 column=mapping[date_col],
                 n_bad=int(late.sum()),
-                examples=_examples(rows, raw[mapping[date_col]], late),
+                examples=first_examples(rows, raw[mapping[date_col]], late),
                 hint="Drop those rows or move as_of",
                 **context,
             )
@@ -576,7 +576,7 @@ def _validate(
                 "negative amounts (returns) with returns='error'",
                 column=mapping["amount"],
                 n_bad=int(negative.sum()),
-                examples=_examples(rows, raw[mapping["amount"]], negative),
+                examples=first_examples(rows, raw[mapping["amount"]], negative),
                 **context,
             )
         if negative.any() and returns == "drop":
@@ -627,15 +627,6 @@ def _missing_columns_error(
     return DataError(f"missing required column(s) {names}", file=file, hint=hint)
 
 
-def _examples(rows: np.ndarray, values: pd.Series, mask: np.ndarray) -> list[tuple[Any, Any]]:
-    where = np.flatnonzero(mask)[:5]
-    return [(_plain(rows[i]), _plain(values.iloc[i])) for i in where]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _as_timestamp(value: Any, parameter: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
@@ -680,7 +671,7 @@ def _parse_column(
             problem,
             column=column,
             n_bad=int(mask.sum()),
-            examples=_examples(rows, values, mask),
+            examples=first_examples(rows, values, mask),
             hint=hint,
             **context,
         )

@@ -65,7 +65,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, ParameterError, first_examples
 
 _log = logging.getLogger(__name__)
 
@@ -415,14 +415,13 @@ def _check_frame(frame: pd.DataFrame, label: str) -> None:
     for column, problem, mask in problems:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
-            where = np.flatnonzero(mask)[:5]
             raise DataError(
                 problem,
                 file=label,
                 column=column,
                 n_bad=int(mask.sum()),
                 n_rows=len(frame),
-                examples=[(frame.index[i], frame[column].iloc[i]) for i in where],
+                examples=first_examples(frame.index, frame[column], mask),
                 row_label="index",
                 hint="Read the data with analysis.data.read_transactions, which validates it",
             )

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnalysisError", "DataError", "ParameterError", "check_option"]
+import numpy as np
+
+__all__ = ["AnalysisError", "DataError", "ParameterError", "check_option", "first_examples"]
 
 #: How many offending rows a message quotes.
 MAX_EXAMPLES = 5
@@ -140,3 +142,24 @@ def check_option(parameter: str, value: Any, options: Iterable[Any]) -> Any:
     if value not in options:
         raise ParameterError(parameter, value, "one of " + ", ".join(repr(o) for o in options))
     return value
+
+
+def first_examples(rows: Sequence[Any], values: Any, mask: Any) -> list[tuple[Any, Any]]:
+    """The first :data:`MAX_EXAMPLES` offending ``(row, value)`` pairs where ``mask`` is true.
+
+    ``rows`` names the rows (line numbers, index labels), ``values`` is the
+    column (a pandas Series, read by position); numpy scalars become plain
+    Python values, so messages read ``inf``, not ``np.float64(inf)``.
+
+    Examples
+    --------
+    >>> first_examples([2, 3, 4], np.array([1.0, np.inf, 5.0]), [False, True, False])
+    [(3, inf)]
+    """
+    where = np.flatnonzero(np.asarray(mask, dtype=bool))[:MAX_EXAMPLES]
+    at = getattr(values, "iloc", values)
+    return [(_plain(rows[i]), _plain(at[i])) for i in where]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
