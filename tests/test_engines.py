@@ -516,3 +516,15 @@ def test_untrimmed_means_the_same_on_every_engine(tmp_path, engine):
     log.to_csv(path, index=False)
     assert "c001\u00a0" in set(customer_summary(path, "2024-12-31", engine=engine)["customer_id"])
     assert "c001\u00a0" in set(customer_summary(log, "2024-12-31", engine=engine)["customer_id"])
+
+
+def test_b2b_signals_use_the_engine_too():
+    from analysis.churn import b2b_churn_frame
+    from analysis.synthetic import generate_b2b
+
+    data = generate_b2b(300, seed=1)
+    tables = (data.customers, data.transactions, data.invoices, data.complaints, data.contacts)
+    options = {"as_of": data.as_of, "horizon_days": data.horizon_days}
+    identical(b2b_churn_frame(*tables, engine="duckdb://", **options), b2b_churn_frame(*tables, **options))
+    with pytest.raises(ParameterError, match="engine"):
+        b2b_churn_frame(*tables, engine="oracle", **options)

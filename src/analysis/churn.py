@@ -363,6 +363,7 @@ def b2b_churn_frame(
     min_collection_ratio: float = 0.8,
     data_end: str | pd.Timestamp | None = None,
     grades: pd.DataFrame | None = None,
+    engine: Engine = "duckdb",
 ) -> pd.DataFrame:
     """The transaction churn frame plus the B2B warning signs (payments, complaints, contacts).
 
@@ -385,7 +386,7 @@ def b2b_churn_frame(
         ``customer_id``, ``invoice_date``, ``due_date``, ``paid_date``, ``amount``.
     complaints, contacts : DataFrame
         ``customer_id``, ``date``.
-    as_of, horizon_days, lookback_days, window_days, drop_size, gap_factor, grades
+    as_of, horizon_days, lookback_days, window_days, drop_size, gap_factor, grades, engine
         As for :func:`transaction_churn_frame`.
     min_late : int
         Late invoices in the recent period that make ``late_payments`` (2: "2 or
@@ -447,6 +448,7 @@ def b2b_churn_frame(
         gap_factor=gap_factor,
         data_end=end,
         grades=grades,
+        engine=engine,
     )
     people = customers[["customer_id"] + (["region"] if "region" in customers.columns else [])]
     if "churn_date" in customers.columns:

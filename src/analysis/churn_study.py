@@ -248,6 +248,7 @@ def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
         data.contacts,
         as_of=data.as_of,
         horizon_days=data.horizon_days,
+        engine=params.engine,
     )
     model = fit_logistic(frame, "churned ~ " + " + ".join(PLANTED_SIGNALS) + " + C(region)")
     truth = data.true_effects.set_index("signal")["ratio"]
