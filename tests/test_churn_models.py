@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import os
 
 import numpy as np
@@ -378,7 +379,7 @@ def test_alerts_by_capacity_table(scored):
 
 
 def _read(path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as stream:
+    with open(path, newline="", encoding="utf-8-sig") as stream:
         return list(csv.reader(stream))
 
 
@@ -412,14 +413,16 @@ def test_csv_neutralises_formulas_and_keeps_numbers(alerts, tmp_path):
     assert os.listdir(tmp_path) == ["alerts.csv"]  # no temporary file left
 
 
-def test_csv_pseudonymises_with_a_salt(alerts, tmp_path):
-    path = export_alerts_csv(alerts, tmp_path / "alerts.csv", pseudonymise=True, salt="s3cret")
+def test_csv_pseudonymises_with_a_key(alerts, tmp_path):
+    key = b"a secret key of 32 bytes........"
+    path = export_alerts_csv(alerts, tmp_path / "alerts.csv", pseudonym_key=key)
     rows = _read(path)
     ids = [row[rows[0].index("customer_id")] for row in rows[1:]]
-    expected = [hashlib.sha256(("s3cret" + c).encode()).hexdigest() for c in alerts.alerts["customer_id"]]
+    expected = [hmac.new(key, c.encode(), hashlib.sha256).hexdigest() for c in alerts.alerts["customer_id"]]
     assert ids == expected
-    with pytest.raises(ParameterError, match="salt"):
-        export_alerts_csv(alerts, tmp_path / "other.csv", pseudonymise=True)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8 text as such
+    with pytest.raises(ParameterError, match="key"):
+        export_alerts_csv(alerts, tmp_path / "other.csv", pseudonym_key=b"short")
 
 
 def test_csv_is_never_overwritten_unless_asked(alerts, tmp_path):

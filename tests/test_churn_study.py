@@ -22,7 +22,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_churn_signals
         ({"horizon_days": 0}, "'horizon_days' = 0"),
         ({"horizons": [30, -1]}, "'horizons'"),
         ({"drop_size": 1.5}, "'drop_size' = 1.5"),
-        ({"pseudonymise": True}, "'pseudonym_salt'"),
+        ({"pseudonym_key_file": "key.txt"}, "'pseudonym_key_file'"),
         ({"capacity": "500"}, "'capacity' = '500'"),
         ({"as_of": "soon"}, "'as_of' = 'soon'"),
     ],
@@ -53,6 +53,8 @@ def test_planted_effects_check_reports_truth_and_coverage():
 @pytest.mark.slow
 def test_notebook_runs_on_the_synthetic_source(tmp_path):
     metrics_path = tmp_path / "metrics.json"
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("a key only this test knows\n")
     papermill.execute_notebook(
         str(NOTEBOOK),
         str(tmp_path / "out.ipynb"),
@@ -67,7 +69,7 @@ def test_notebook_runs_on_the_synthetic_source(tmp_path):
             "capacities": [50, 100, 200],
             "alerts_path": str(tmp_path / "alerts.csv"),
             "pseudonymise": True,
-            "pseudonym_salt": "s3cret",
+            "pseudonym_key_file": str(key_file),
             "metrics_path": str(metrics_path),
         },
         kernel_name="python3",

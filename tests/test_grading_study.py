@@ -152,6 +152,7 @@ def test_notebook_runs_with_non_default_parameters(tmp_path):
         scheme="rank_share_5_15_80",
         rank_share_cuts=[0.10, 0.30],
         as_of="1998-03-31",
+        later_rows="drop",  # CDNOW goes on to 1998-06-30
         validation_horizon_days=90,
         value_window_months=6,
         regional_coefficient=0.85,

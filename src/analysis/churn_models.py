@@ -15,10 +15,8 @@ Works on the churn frames of :mod:`analysis.churn`:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,8 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from analysis.churn import _auc_se, _level_name, _level_z, _outcome, _require, _survival_data
 from analysis.errors import DataError, ParameterError, check_option
+from analysis.privacy import pseudonymise
+from analysis.report import publish_file, write_csv
 from analysis.stats import StatisticalResult, mean_interval, results_table
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "fit_logistic",
     "gains_table",
     "proportional_hazards_test",
-    "pseudonym",
     "validate_out_of_time",
     "validate_predictions",
 ]
@@ -55,8 +54,6 @@ __all__ = [
 log = logging.getLogger("analysis")
 
 _TRANSFORMS = ("km", "rank", "identity", "log")
-#: First characters that make a spreadsheet read a cell as a formula (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --------------------------------------------------------------------------- logistic regression
@@ -782,42 +779,28 @@ def alert_list(
     return AlertList(alerts=alerts.reset_index(drop=True), coverage=coverage)
 
 
-def _neutralise(cell: Any) -> Any:
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
-
-
-def pseudonym(customer_id: Any, salt: str) -> str:
-    """Salted SHA-256 of an id: hex digest of ``salt + str(customer_id)`` in UTF-8."""
-    return hashlib.sha256((salt + str(customer_id)).encode("utf-8")).hexdigest()
-
-
 def export_alerts_csv(
     alerts: AlertList | pd.DataFrame,
     path: str | os.PathLike,
     *,
-    pseudonymise: bool = False,
-    salt: str = "",
+    pseudonym_key: bytes | None = None,
     overwrite: bool = False,
     id_col: str = "customer_id",
 ) -> Path:
     """Write an alert list to CSV, safe to open in a spreadsheet.
 
-    - Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
-      return (which a spreadsheet would run as a formula) get a leading
-      apostrophe; the header too. Numeric columns are written as numbers.
-    - With ``pseudonymise=True`` the ids are replaced by their salted SHA-256
-      (:func:`pseudonym`); a non-empty ``salt`` is then required (unsalted
-      hashes of short ids are reversible by trying them all). Keep the salt
-      secret and the same across exports to match customers between lists.
-    - The file is written to a temporary file in the same folder, flushed to
-      disk and then moved into place, so readers never see a partial file. It
-      is created with owner-only permissions (the temporary file's). Rows
-      end with CRLF (RFC 4180); cells with a comma, quote or line break are
+    - Written by :func:`analysis.report.write_csv` with ``excel=True``: text
+      cells that a spreadsheet would run as a formula get a leading
+      apostrophe (the header too), numbers stay numbers, UTF-8 with a
+      byte-order mark, CRLF rows, cells with a comma, quote or line break
       quoted.
-    - An existing file is never replaced unless ``overwrite=True`` (checked
-      atomically: a concurrent writer cannot be overwritten either).
+    - With a ``pseudonym_key`` the ids are replaced by their keyed
+      pseudonyms (:func:`analysis.privacy.pseudonym`, HMAC-SHA256); read the
+      key with :func:`analysis.privacy.read_pseudonym_key`. The same key
+      gives the same pseudonyms across exports.
+    - Written atomically by :func:`analysis.report.publish_file`, with
+      owner-only permissions; an existing file is never replaced unless
+      ``overwrite=True``.
 
     Parameters
     ----------
@@ -825,10 +808,8 @@ def export_alerts_csv(
         The list (its ``alerts`` table) to write; not modified.
     path : path
         Target file; its folder must exist.
-    pseudonymise : bool
-        Replace ``id_col`` by salted hashes.
-    salt : str
-        Secret salt of the hashes.
+    pseudonym_key : bytes, optional
+        Secret key of the pseudonyms; ``None`` keeps the ids.
     overwrite : bool
         Allow replacing an existing file.
     id_col : str
@@ -842,48 +823,15 @@ def export_alerts_csv(
     table = alerts.alerts if isinstance(alerts, AlertList) else alerts
     if not isinstance(table, pd.DataFrame):
         raise ParameterError("alerts", type(alerts).__name__, "an AlertList or a DataFrame")
-    if not isinstance(pseudonymise, bool) or not isinstance(overwrite, bool):
-        raise ParameterError("pseudonymise/overwrite", (pseudonymise, overwrite), "True or False")
+    if not isinstance(overwrite, bool):
+        raise ParameterError("overwrite", overwrite, "True or False")
     target = Path(path)
     if not target.parent.is_dir():
         raise ParameterError("path", str(path), "a file in an existing folder")
     if target.exists() and not overwrite:
         raise ParameterError("path", str(path), "a file that does not exist yet (or overwrite=True)")
-    out = table.copy()
-    if pseudonymise:
-        if not isinstance(salt, str) or not salt:
-            raise ParameterError("salt", salt, "a non-empty secret string when pseudonymise=True")
-        _require(out, [id_col], "alerts", "export_alerts_csv")
-        out[id_col] = [pseudonym(v, salt) for v in out[id_col]]
-    for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])):
-            out[column] = out[column].astype("object").map(_neutralise)
-    out.columns = [_neutralise(str(c)) for c in out.columns]
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            # CRLF rows (RFC 4180): a cell holding CR or LF is then quoted, so it cannot break a row
-            out.to_csv(stream, index=False, lineterminator="\r\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            _place_new(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    log.info("alert list of %d rows written to %s", len(out), target)
+    if pseudonym_key is not None:
+        table = pseudonymise(table, pseudonym_key, id_col)
+    publish_file(target, lambda staging: write_csv(staging, table, excel=True), overwrite=overwrite, mode=0o600)
+    log.info("alert list of %d rows written to %s", len(table), target)
     return target
-
-
-def _place_new(temporary: str, target: Path) -> None:
-    """Move ``temporary`` to ``target`` only if ``target`` does not exist (atomic where links work)."""
-    try:
-        os.link(temporary, target)  # fails if target exists, even if it appeared a moment ago
-    except FileExistsError:
-        raise ParameterError("path", str(target), "a file that does not exist yet (or overwrite=True)") from None
-    except OSError:  # no hard links on this file system: best effort
-        if target.exists():
-            raise ParameterError("path", str(target), "a file that does not exist yet (or overwrite=True)") from None
-        os.replace(temporary, target)

@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.churn import TRANSACTION_SIGNALS, b2b_churn_frame, signal_table, transaction_churn_frame
-from analysis.churn_models import LogisticModel, Validation, fit_logistic
+from analysis.churn_models import AlertList, LogisticModel, Validation, fit_logistic
+from analysis.data import LATER_ROWS
 from analysis.engines import check_engine
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading import grade_customers
 from analysis.parameters import check_types, from_namespace
+from analysis.privacy import pseudonymise, read_pseudonym_key
 from analysis.summaries import customer_summary
 from analysis.synthetic import SIGNALS as PLANTED_SIGNALS
 from analysis.synthetic import generate_b2b
@@ -42,7 +44,9 @@ __all__ = [
     "describe_validation",
     "headline_metrics",
     "planted_effects_check",
+    "pseudonym_key",
     "score",
+    "shown_alerts",
     "survival_signal",
     "transaction_formula",
     "with_grade_flags",
@@ -70,6 +74,7 @@ class ChurnParameters:
     data_source: str = "cdnow"
     column_map: dict = field(default_factory=dict)
     date_format: str = ""
+    later_rows: str = "refuse"
     as_of: str = "1997-09-30"
     validation_as_of: str = "1997-12-31"
     data_end: str = ""
@@ -83,7 +88,7 @@ class ChurnParameters:
     capacities: list = field(default_factory=lambda: [100, 250, 500, 1000, 2000, 4000])
     alerts_path: str = ""
     pseudonymise: bool = False
-    pseudonym_salt: str = ""
+    pseudonym_key_file: str = ""
     synthetic_customers: int = 4000
     random_seed: int = 0
     engine: str = "duckdb"
@@ -91,6 +96,7 @@ class ChurnParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_option("later_rows", self.later_rows, LATER_ROWS)
         check_engine(self.engine, recorded=True)
         for name in ("as_of", "validation_as_of"):
             try:
@@ -117,8 +123,20 @@ class ChurnParameters:
             raise ParameterError("drop_size", self.drop_size, "a share strictly between 0 and 1")
         if not (self.gap_factor > 0 and math.isfinite(self.gap_factor)):
             raise ParameterError("gap_factor", self.gap_factor, "a positive number")
-        if self.pseudonymise and not self.pseudonym_salt:
-            raise ParameterError("pseudonym_salt", self.pseudonym_salt, "a non-empty secret when pseudonymise is true")
+        if self.pseudonym_key_file and not self.pseudonymise:
+            raise ParameterError("pseudonym_key_file", self.pseudonym_key_file, "'' unless pseudonymise is true")
+
+    def data_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.sources.load_transactions`: outcomes end at ``data_end``."""
+        return {
+            "source": self.data_source,
+            "columns": self.column_map,
+            "date_format": self.date_format,
+            "seed": self.random_seed,
+            "synthetic_customers": self.synthetic_customers,
+            "up_to": self.data_end or None,
+            "later_rows": self.later_rows,
+        }
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> ChurnParameters:
@@ -218,6 +236,23 @@ def survival_signal(signals: pd.DataFrame) -> str:
     if binary.empty:
         raise DataError("no binary signal splits the customers into two groups", column="signal")
     return str(binary.iloc[0]["signal"])
+
+
+def pseudonym_key(params: ChurnParameters) -> bytes | None:
+    """The pseudonymisation key when ``params.pseudonymise`` is on (else ``None``); never shown or recorded.
+
+    Read from ``params.pseudonym_key_file`` or ``$ANALYSIS_PSEUDONYM_KEY``
+    (:func:`analysis.privacy.read_pseudonym_key`); missing: ``ParameterError``.
+    """
+    if not params.pseudonymise:
+        return None
+    return read_pseudonym_key(params.pseudonym_key_file)
+
+
+def shown_alerts(alerts: AlertList, key: bytes | None, rows: int = 10) -> pd.DataFrame:
+    """The first ``rows`` of the alert list as the report shows them: ids pseudonymised when ``key`` is given."""
+    table = alerts.alerts.head(rows)
+    return (table if key is None else pseudonymise(table, key)).round(3)
 
 
 def score(model: LogisticModel, frame: pd.DataFrame) -> pd.DataFrame:

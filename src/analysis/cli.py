@@ -1,11 +1,16 @@
 """The ``analysis`` command (also ``python -m analysis``): argument parsing only.
 
-Exit status: 0 success, 1 a data problem, 2 a bad parameter or usage.
+Exit status (:data:`EXIT_CODES`): 0 success; 1 a data problem; 2 a bad
+parameter or usage; 3 a file-system problem (disk full, no permission,
+read-only folder); 4 a study failed while running (the run is published with
+the failure recorded); 5 a reproduction differs from the recorded run. With
+1, 2 and 3 nothing is published.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,15 +25,27 @@ from analysis.data import (
     load_dataset,
     profile_transactions,
     read_transactions,
+    rows_up_to,
 )
 from analysis.engines import check_engine
 from analysis.errors import AnalysisError, DataError, ParameterError
+from analysis.parameters import load_yaml_data
 from analysis.report import publish_file, write_table
 from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
-from analysis.summaries import customer_summary
+from analysis.summaries import customer_summary, rows_after
 
 log = logging.getLogger("analysis")
+
+#: Exit status of the command, by outcome.
+EXIT_CODES = {
+    "ok": 0,
+    "data problem": 1,
+    "bad parameter or usage": 2,
+    "file-system problem": 3,
+    "a study failed": 4,
+    "reproduction differs": 5,
+}
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,10 +59,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CODES["bad parameter or usage"]
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_CODES["data problem"]
+    except OSError as exc:
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_CODES["file-system problem"]
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file-system error: the path and the cause, no traceback.
+
+    Examples
+    --------
+    >>> import errno
+    >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device", "reports/x"))
+    "cannot write 'reports/x': No space left on device (free some space, or choose another --reports folder)"
+    """
+    advice = {
+        errno.ENOSPC: "free some space, or choose another --reports folder",
+        errno.EDQUOT: "free some space, or choose another --reports folder",
+        errno.EACCES: "check the folder's permissions, or choose another folder",
+        errno.EPERM: "check the folder's permissions, or choose another folder",
+        errno.EROFS: "the file system is read-only: choose another folder",
+    }.get(exc.errno or 0)
+    path = exc.filename if exc.filename is not None else "a file"
+    verb = "read" if isinstance(exc, FileNotFoundError) else "write"
+    text = f"cannot {verb} {str(path)!r}: {exc.strerror or exc}"
+    return f"{text} ({advice})" if advice else text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
+    _add_later_rows(run)
     _add_engine(run)
     run.set_defaults(handler=_run)
 
@@ -86,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
     report.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    report.set_defaults(drop_later_rows=True)  # a period's report uses the data up to its end: later rows are left out
     _add_engine(report)
     report.set_defaults(handler=_report)
 
@@ -107,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     summarize.add_argument("--time-unit", default="days", choices=["days", "weeks"])
     summarize.add_argument("--trailing-days", type=int, default=365)
     summarize.add_argument("--out", required=True, help="output .csv or .parquet (not overwritten)")
+    _add_later_rows(summarize)
     summarize.add_argument(
         "--engine", default="duckdb", help="where the summary runs: duckdb, spark, or an Ibis connection URL"
     )
@@ -117,6 +162,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     summarize.set_defaults(handler=_summarize)
     return parser
+
+
+def _add_later_rows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--drop-later-rows",
+        action="store_true",
+        help="leave out rows dated after the analysis date (or today) and say how many (default: refuse them)",
+    )
 
 
 def _add_engine(parser: argparse.ArgumentParser) -> None:
@@ -144,8 +197,12 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def _transactions(args: argparse.Namespace) -> pd.DataFrame:
+    """The source's transactions; with ``--as-of`` (summarize), rows after it refused or left out."""
+    as_of = getattr(args, "as_of", None)
+    later_rows = "drop" if getattr(args, "drop_later_rows", False) else "refuse"
     if args.source == "cdnow":
-        return load_dataset("cdnow")
+        frame = load_dataset("cdnow")
+        return frame if as_of is None else rows_up_to(frame, as_of, later_rows=later_rows, file="cdnow")
     if args.source in DATASETS:
         raise ParameterError("source", args.source, "a transactions dataset ('cdnow') or a file")
     mapping = {}
@@ -160,6 +217,8 @@ def _transactions(args: argparse.Namespace) -> pd.DataFrame:
         date_format=args.date_format,
         delimiter=args.delimiter,
         encoding=args.encoding,
+        as_of=as_of,
+        later_rows=later_rows,
     )
 
 
@@ -184,8 +243,23 @@ def _summarize(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ParameterError("--out", str(out), "a file in an existing folder")
     check_engine(args.engine)
+    source = _summary_source(args)
+    if isinstance(source, pd.DataFrame):
+        left_out = int(source.attrs.get("rows_after_as_of", 0))
+    else:  # scanned in place: count the later rows where the data lives
+        left_out, first = rows_after(source, args.as_of, engine=args.engine, memory_limit=args.memory_limit)
+        if left_out and not args.drop_later_rows:
+            raise DataError(
+                f"dates after the analysis date {pd.Timestamp(args.as_of).date()}",
+                file=args.source,
+                column="date",
+                n_bad=left_out,
+                examples=[(row.customer_id, str(row.day.date())) for row in first.itertuples()],
+                row_label="customer",
+                hint="Leave them out with --drop-later-rows, or move --as-of",
+            )
     summary = customer_summary(
-        _summary_source(args),
+        source,
         args.as_of,
         time_unit=args.time_unit,
         trailing_days=args.trailing_days,
@@ -195,6 +269,8 @@ def _summarize(args: argparse.Namespace) -> int:
     if summary.empty:
         raise DataError(f"no customer bought on or before {args.as_of}", file=args.source, column="date")
     publish_file(out, lambda staging: write_table(staging, summary))
+    if left_out:
+        print(f"{left_out:,} rows dated after {pd.Timestamp(args.as_of).date()} left out (--drop-later-rows)")
     print(f"{len(summary):,} customers -> {out}")
     return 0
 
@@ -221,32 +297,27 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
     With ``resolve=False`` the given values are returned as they are (the
     periodic report adds each period's dates before checking).
     """
-    import datetime as dt
-
-    import yaml
-
     for name in args.studies:
         if name not in STUDIES:
             raise ParameterError("study", name, f"one of {sorted(STUDIES)}")
     chosen = list(dict.fromkeys(args.studies)) or list(STUDIES)
     values: dict[str, dict[str, Any]] = {study: {} for study in chosen}
-
-    def plain(value: Any) -> Any:  # YAML reads 1998-06-30 as a date; parameters take text
-        return value.isoformat() if isinstance(value, dt.date) else value
-
     if args.params:
         try:
-            loaded = yaml.safe_load(Path(args.params).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            text = Path(args.params).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ParameterError("--params", args.params, f"a readable YAML file ({exc})") from exc
+        loaded = load_yaml_data(text, f"--params {args.params}")
+        if loaded is None:
+            loaded = {}
         if not isinstance(loaded, dict):
             raise ParameterError("--params", args.params, "a YAML mapping")
         if set(loaded) <= set(STUDIES) and all(isinstance(v, dict) for v in loaded.values()):
             for study, mapping in loaded.items():
                 if study in values:
-                    values[study].update({k: plain(v) for k, v in mapping.items()})
+                    values[study].update(mapping)
         elif len(chosen) == 1:
-            values[chosen[0]].update({k: plain(v) for k, v in loaded.items()})
+            values[chosen[0]].update(loaded)
         else:
             raise ParameterError("--params", args.params, "a mapping {study: {parameter: value}} for several studies")
     for item in args.parameter:
@@ -258,8 +329,12 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
         name = name if dot else key
         if not targets or (dot and study not in values):
             raise ParameterError(key, text, f"a parameter of a chosen study ({', '.join(chosen)})")
+        value = load_yaml_data(text, name)
         for target in targets:
-            values[target][name] = plain(yaml.safe_load(text))
+            values[target][name] = value
+    if getattr(args, "drop_later_rows", False):
+        for given in values.values():
+            given.setdefault("later_rows", "drop")
     if args.engine is not None:
         check_engine(args.engine, recorded=True)
         for study, given in values.items():
@@ -288,7 +363,7 @@ def _run(args: argparse.Namespace) -> int:
     result = execute_run(
         parameters,
         reports=args.reports,
-        name=args.name or f"main-{pd.Timestamp(as_of).date()}",
+        name=f"main-{pd.Timestamp(as_of).date()}" if args.name is None else args.name,
         as_of=as_of,
         calibration_end=args.calibration_end,
         command=vars(args),
@@ -299,7 +374,7 @@ def _run(args: argparse.Namespace) -> int:
     print(profile.to_string(index=False))
     print(f"\nRun written to {result.folder}")
     _print_studies(result)
-    return 0 if result.ok else 1
+    return EXIT_CODES["ok"] if result.ok else EXIT_CODES["a study failed"]
 
 
 def _print_studies(result: RunResult) -> None:
@@ -328,17 +403,19 @@ def _report(args: argparse.Namespace) -> int:
         period: {study: period_parameters(study, period_end(period), values) for study, values in given.items()}
         for period in periods
     }
-    failed = 0
+    status = EXIT_CODES["ok"]
     for period, parameters in plans.items():
         try:
             result = _report_period(period, parameters, args)
         except AnalysisError as exc:  # one period's problem: say so, keep the others and the index
             print(f"{period}: not written: {exc}", file=sys.stderr)
-            failed += 1
+            code = EXIT_CODES["bad parameter or usage" if isinstance(exc, ParameterError) else "data problem"]
+            status = status or code
             continue
-        failed += not result.ok
+        if not result.ok:
+            status = status or EXIT_CODES["a study failed"]
     print(f"index: {write_index(args.reports)}")
-    return 1 if failed else 0
+    return status
 
 
 def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: argparse.Namespace) -> RunResult:
@@ -364,8 +441,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     _print_studies(result)
     if not differences:
         print("identical: every recorded metric was reproduced")
-        return 0 if result.ok else 1
+        return EXIT_CODES["ok"] if result.ok else EXIT_CODES["a study failed"]
     print(f"{len(differences)} metric(s) differ:")
     for key, recorded, new in differences:
         print(f"  {key}: recorded {recorded!r}, now {new!r}")
-    return 1
+    return EXIT_CODES["reproduction differs"]

@@ -65,6 +65,7 @@ from analysis.errors import DataError, ParameterError, check_option, first_examp
 __all__ = [
     "CONTRACT",
     "DATASETS",
+    "MAX_MONEY",
     "ColumnSpec",
     "Dataset",
     "dataset_path",
@@ -74,6 +75,7 @@ __all__ = [
     "read_events",
     "read_table",
     "read_transactions",
+    "rows_up_to",
     "sha256_file",
 ]
 
@@ -94,6 +96,12 @@ class ColumnSpec:
 
 
 _ID = ColumnSpec("customer_id", "id", required=True, description="customer identifier")
+
+#: Money (``amount``, ``margin``) must be below this in absolute value: every engine sums it as
+#: DECIMAL(18, 4), which holds less than 1e14. Larger values are refused when a file is read.
+MAX_MONEY = 1e14
+#: Columns holding money, checked against :data:`MAX_MONEY`.
+MONEY_COLUMNS = frozenset({"amount", "margin"})
 
 #: The data contract: for each table, its columns in output order.
 CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
@@ -300,6 +308,7 @@ def read_table(
     delimiter: str = ",",
     timezone: str | None = None,
     as_of: str | pd.Timestamp | None = None,
+    later_rows: str = "refuse",
     returns: str = "keep",
     duplicates: str = "keep",
 ) -> pd.DataFrame:
@@ -324,7 +333,11 @@ def read_table(
         Convert offset-carrying timestamps to this zone (then drop the zone).
         Needed when a file mixes UTC offsets.
     as_of : date, optional
-        Analysis date: rows dated after it are an error.
+        Analysis date: the data cannot hold its future (:func:`rows_up_to`).
+    later_rows : {"refuse", "drop"}
+        Rows dated after ``as_of``: an error naming their count and first
+        lines (default), or left out, counted in ``attrs["rows_after_as_of"]``
+        and logged.
     returns : {"keep", "drop", "error"}
         What to do with negative amounts (transactions only).
     duplicates : {"keep", "drop", "error"}
@@ -347,6 +360,7 @@ def read_table(
         On an unknown table or option.
     """
     check_option("table", table, CONTRACT)
+    check_option("later_rows", later_rows, LATER_ROWS)
     check_option("returns", returns, ["keep", "drop", "error"])
     check_option("duplicates", duplicates, ["keep", "drop", "error"])
     if isinstance(source, pd.DataFrame):
@@ -363,9 +377,78 @@ def read_table(
         date_format=date_format,
         timezone=timezone,
         as_of=as_of,
+        later_rows=later_rows,
         returns=returns,
         duplicates=duplicates,
     )
+
+
+#: What to do with rows dated after the analysis date.
+LATER_ROWS = ("refuse", "drop")
+
+
+def rows_up_to(
+    table: pd.DataFrame,
+    as_of: str | pd.Timestamp,
+    *,
+    later_rows: str = "refuse",
+    date_column: str = "date",
+    file: str | None = None,
+    rows: Any = None,
+    row_label: str = "row",
+    shown: pd.Series | None = None,
+    column: str | None = None,
+    after: str = "the analysis date",
+) -> pd.DataFrame:
+    """The rows of ``table`` dated on or before ``as_of`` (the whole day); later rows refused or dropped.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A validated table with ``date_column``; not modified.
+    as_of : date
+        The last day the data may hold.
+    later_rows : {"refuse", "drop"}
+        ``"refuse"``: later rows raise :class:`DataError` with their count
+        and first rows. ``"drop"``: they are left out; the result's
+        ``attrs["rows_after_as_of"]`` counts them.
+    date_column : str
+        The date column of ``table``.
+    file, rows, row_label, shown, column
+        How the message names the source: the file, each row's line (default:
+        the index), the raw values to quote and the column in the user's naming.
+    after : str
+        What ``as_of`` is, in the message (``"the analysis date"``, ``"today"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A fresh ``RangeIndex``; ``attrs`` kept, with ``rows_after_as_of``.
+    """
+    check_option("later_rows", later_rows, LATER_ROWS)
+    cutoff = _as_timestamp(as_of, "as_of").normalize()
+    late = (table[date_column] >= cutoff + pd.Timedelta(days=1)).to_numpy()
+    n_late = int(late.sum())
+    if n_late and later_rows == "refuse":
+        raise DataError(
+            f"dates after {after} {cutoff.date()}",
+            file=file or table.attrs.get("source", "<DataFrame>"),
+            column=column or date_column,
+            n_bad=n_late,
+            n_rows=len(table),
+            examples=first_examples(
+                np.asarray(table.index) if rows is None else rows,
+                table[date_column].dt.strftime("%Y-%m-%d") if shown is None else shown,
+                late,
+            ),
+            row_label=row_label,
+            hint="Leave them out with later_rows='drop' (--drop-later-rows on the command line), or move the date",
+        )
+    kept = table[~late].reset_index(drop=True) if n_late else table.reset_index(drop=True)
+    kept.attrs = dict(table.attrs) | {"rows_after_as_of": n_late}
+    if n_late:
+        log.info("%s: left out %d rows dated after %s", file or table.attrs.get("source"), n_late, cutoff.date())
+    return kept
 
 
 def _csv_lines(index: pd.Index) -> np.ndarray:
@@ -513,6 +596,7 @@ def _validate(
     date_format: str | None = None,
     timezone: str | None = None,
     as_of: str | pd.Timestamp | None = None,
+    later_rows: str = "refuse",
     returns: str = "keep",
     duplicates: str = "keep",
 ) -> pd.DataFrame:
@@ -555,17 +639,26 @@ def _validate(
     result = result.reset_index(drop=True)
     rows = rows.copy()
 
+    dropped_later = 0
     if as_of is not None and _EVENT_DATE[table] in result:
         date_col = _EVENT_DATE[table]
-        cutoff = _as_timestamp(as_of, "as_of")
-        late = (result[date_col] > cutoff + pd.Timedelta(days=1) - pd.Timedelta(1)).to_numpy()
-        if late.any():
+        late = (result[date_col] >= _as_timestamp(as_of, "as_of").normalize() + pd.Timedelta(days=1)).to_numpy()
+        result = rows_up_to(
+            result,
+            as_of,
+            later_rows=later_rows,
+            date_column=date_col,
+            file=file,
+            rows=rows,
+            row_label=row_label,
+            shown=raw[mapping[date_col]],
+            column=mapping[date_col],
+        )
+        dropped_later, rows = int(late.sum()), rows[~late]
+        if result.empty:
             raise DataError(
-                f"dates after the analysis date {cutoff.date()}",
+                f"no rows dated on or before {pd.Timestamp(as_of).date()} ({dropped_later:,} after it left out)",
                 column=mapping[date_col],
-                n_bad=int(late.sum()),
-                examples=first_examples(rows, raw[mapping[date_col]], late),
-                hint="Drop those rows or move as_of",
                 **context,
             )
 
@@ -602,6 +695,7 @@ def _validate(
             log.info("%s: dropped %d exact duplicate rows", file, duplicated.sum())
             result = result[~duplicated].reset_index(drop=True)
     result.attrs["source"] = file
+    result.attrs["rows_after_as_of"] = dropped_later
     return result
 
 
@@ -693,6 +787,14 @@ def _parse_column(
         infinite = np.isinf(numbers)
         if infinite.any():
             raise fail("infinite values", infinite)
+        if spec.name in MONEY_COLUMNS:
+            too_large = np.abs(numbers) >= MAX_MONEY
+            if too_large.any():
+                raise fail(
+                    "amounts too large (money must stay below 1e14 in absolute value, the limit of every engine)",
+                    too_large,
+                    "Check the unit and the decimal separator of the column",
+                )
         return pd.Series(numbers, index=index)
 
     if spec.kind == "bool":
@@ -796,7 +898,9 @@ def profile_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
         Columns ``measure`` and ``value``: rows, customers, first and last
         date, purchase occasions (customer-days with a purchase), repeat
         customers' share, total and median amount, return rows, zero-amount
-        rows, exact duplicate rows, total margin (if present).
+        rows, exact duplicate rows, total margin (if present), and the rows
+        left out for being dated after the analysis date
+        (``attrs["rows_after_as_of"]``, when there were any).
     """
     t = transactions
     purchases = t[t["amount"] >= 0]
@@ -817,4 +921,6 @@ def profile_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
     ]
     if "margin" in t:
         measures.append(("total margin", round(float(t["margin"].sum()), 2)))
+    if t.attrs.get("rows_after_as_of"):
+        measures.append(("rows dated after the analysis date, left out", int(t.attrs["rows_after_as_of"])))
     return pd.DataFrame(measures, columns=["measure", "value"]).astype({"value": "str"})

@@ -65,6 +65,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from analysis.data import MAX_MONEY
 from analysis.errors import DataError, ParameterError, first_examples
 
 _log = logging.getLogger(__name__)
@@ -78,8 +79,6 @@ Source = pd.DataFrame | str | Path
 Engine = str | BaseBackend
 
 MONEY = "DECIMAL(18, 4)"
-#: DECIMAL(18, 4) holds amounts below 1e14 in absolute value.
-MAX_MONEY = 1e14
 _TOO_LARGE = "DECIMAL(18, 4) holds less than 1e14 in absolute value"
 _MONEY_TYPE = "decimal(18, 4)"
 _REQUIRED = ("customer_id", "date", "amount")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.data import LATER_ROWS
 from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading import (
@@ -67,6 +68,7 @@ class GradingParameters:
     data_source: str = "cdnow"
     column_map: dict = field(default_factory=dict)
     date_format: str = ""
+    later_rows: str = "refuse"
     as_of: str = "1998-06-30"
     value_metric: str = "revenue"
     value_window_months: int = 12
@@ -90,6 +92,7 @@ class GradingParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_option("later_rows", self.later_rows, LATER_ROWS)
         check_engine(self.engine, recorded=True)
         check_option("value_metric", self.value_metric, VALUE_METRICS)
         check_option("scheme", self.scheme, SCHEMES)
@@ -118,6 +121,18 @@ class GradingParameters:
         if not (self.absolute_scale > 0 and math.isfinite(self.absolute_scale)):
             raise ParameterError("absolute_scale", self.absolute_scale, "a positive number")
         self.schemes()  # validates every scheme's cut-offs
+
+    def data_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.sources.load_transactions`: nothing after ``as_of`` enters."""
+        return {
+            "source": self.data_source,
+            "columns": self.column_map,
+            "date_format": self.date_format,
+            "seed": self.random_seed,
+            "synthetic_customers": self.synthetic_customers,
+            "up_to": self.as_of,
+            "later_rows": self.later_rows,
+        }
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> GradingParameters:

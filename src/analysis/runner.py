@@ -25,7 +25,10 @@ from analysis import __version__
 from analysis.data import DATASETS, dataset_path, load_dataset, profile_transactions, sha256_file
 from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError
+from analysis.parameters import check_injected_source, check_plain, safe_name
+from analysis.privacy import read_pseudonym_key
 from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.sources import SYNTHETIC_B2B, load_transactions
 from analysis.studies import STUDIES, resolve_parameters
 from analysis.summaries import calibration_holdout, customer_summary, period_table
 
@@ -59,6 +62,12 @@ def execute_run(
 ) -> RunResult:
     """Run studies with resolved parameters into a new run folder.
 
+    Before anything is written, every path a user gave is made absolute
+    (against the current directory), every parameter is checked to be plain
+    data, every study's data is loaded and validated and the
+    pseudonymisation key is looked up: any problem raises and nothing is
+    published.
+
     Parameters
     ----------
     parameters : mapping
@@ -67,7 +76,8 @@ def execute_run(
     reports : path
         Folder of runs.
     name : str
-        Preferred run name (a free ``name-N`` is used if taken).
+        Preferred run name, one safe path component (a free ``name-N`` is
+        used if taken).
     as_of, calibration_end : str
         Dates of the CDNOW data summaries written with every run.
     command : mapping, optional
@@ -77,11 +87,15 @@ def execute_run(
         study has its own ``engine`` parameter.
     """
     started = time.time()
-    cdnow = load_dataset("cdnow")
-    telco = load_dataset("telco")
+    reports = Path(reports).absolute()
+    safe_name("name", name)
     check_engine(engine, recorded=True)
+    parameters = {study: run_parameters(study, values) for study, values in parameters.items()}
+    check_inputs(parameters)
     if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
         raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
+    cdnow = load_dataset("cdnow")
+    telco = load_dataset("telco")
     summary = customer_summary(cdnow, as_of, time_unit="weeks", engine=engine)
     holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks", engine=engine)
     periods = period_table(cdnow, freq="month", end=as_of, dense=True, engine=engine)
@@ -108,8 +122,8 @@ def execute_run(
             command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end, engine=engine
         )
         # The shipped data must be unchanged by the run (dataset_path verifies the checksums).
-        for name in DATASETS:
-            dataset_path(name)
+        for dataset in DATASETS:
+            dataset_path(dataset)
         manifest["inputs_unchanged_after_run"] = True
         manifest["studies"] = studies
         manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
@@ -117,13 +131,77 @@ def execute_run(
     return RunResult(run.final, manifest)
 
 
+#: Parameters that name a file of the user's (resolved against the current directory before a run).
+PATH_PARAMETERS = ("data_source", "pseudonym_key_file")
+#: Names of data sources that are not files.
+NAMED_SOURCES = (*DATASETS, SYNTHETIC_B2B)
+
+
+def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A study's parameters as a run uses them: plain data, user paths absolute, export names safe.
+
+    - Every value must be plain data (:func:`analysis.parameters.check_plain`).
+    - ``data_source`` (unless a shipped or synthetic source) and
+      ``pseudonym_key_file`` are made absolute against the current
+      directory, so they mean what the user meant wherever the notebook runs.
+    - ``alerts_path`` must be a file name (one safe path component ending in
+      ``.csv``): a run writes its exports into its own ``exports/`` folder.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first parameter that breaks a rule.
+    """
+    out = {}
+    for key, value in values.items():
+        out[key] = check_plain(key, value)
+    for key in PATH_PARAMETERS:
+        value = out.get(key)
+        if isinstance(value, str) and value and value not in NAMED_SOURCES:
+            out[key] = str(Path(value).expanduser().absolute())
+    alerts = out.get("alerts_path")
+    if alerts:
+        safe_name("alerts_path", alerts)
+        if not alerts.lower().endswith(".csv"):
+            raise ParameterError("alerts_path", alerts, "a file name ending in .csv (written to the run's exports/)")
+    return out
+
+
+def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
+    """Load and validate every study's data as the study will, and find the pseudonymisation key.
+
+    Run before anything is written, so a bad file, rows dated after a
+    study's date or a missing key stop the run with nothing published. Each
+    distinct source is read once.
+
+    Raises
+    ------
+    DataError, ParameterError
+        The first problem found.
+    """
+    checked: set[str] = set()
+    for study, values in parameters.items():
+        declaration = STUDIES[study].parameters(**values)
+        options = declaration.data_options()
+        key = json.dumps(options, sort_keys=True, default=str)
+        if key not in checked:
+            load_transactions(**options)
+            checked.add(key)
+        if values.get("pseudonymise"):
+            read_pseudonym_key(values.get("pseudonym_key_file", ""))
+
+
 def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Execute one study notebook with papermill into ``folder``; export HTML without code.
 
-    A failing notebook is kept (partially executed) and reported, never raised.
+    The notebook runs with ``folder`` as its working directory; its
+    parameters are checked once more to reach it as plain literals
+    (:func:`analysis.parameters.check_injected_source`). A failing notebook
+    is kept (partially executed) and reported, never raised.
     """
     import papermill
     from nbconvert import HTMLExporter
+    from papermill.translators import translate_parameters
 
     source = STUDIES[study].path
     stem = source.stem
@@ -137,13 +215,19 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         "metrics": str(metrics.relative_to(folder)),
         "parameters": values,
     }
+    given = values | {"metrics_path": str(metrics)}
+    if values.get("alerts_path"):
+        (folder / "exports").mkdir(exist_ok=True)
+        given["alerts_path"] = str(folder / "exports" / values["alerts_path"])
+        outcome["exports"] = [f"exports/{values['alerts_path']}"]
+    check_injected_source(translate_parameters("python3", "python", check_plain("parameters", given)), given)
     try:
         papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=values | {"metrics_path": str(metrics)},
+            _literal_path(source),
+            _literal_path(executed),
+            parameters=given,
             kernel_name="python3",
-            cwd=str(source.parent),
+            cwd=str(folder),
             progress_bar=sys.stderr.isatty(),  # a progress bar for a person at a terminal, none in logs
         )
         outcome["status"] = "ok"
@@ -160,6 +244,11 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         except Exception as exc:  # the executed notebook is kept even if its export fails
             outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
     return outcome
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` for papermill, which formats paths with the parameters (``{name}``): braces escaped."""
+    return str(path).replace("{", "{{").replace("}", "}}")
 
 
 def _input_files(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -268,7 +357,7 @@ def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -
         The new run, and ``(file: key path, recorded, new)`` for every metric
         that differs (empty when the reproduction is identical).
     """
-    manifest_path = Path(manifest_path)
+    manifest_path = Path(manifest_path).absolute()
     try:
         recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

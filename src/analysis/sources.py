@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.data import DATASETS, load_dataset, read_transactions
-from analysis.errors import DataError, ParameterError
+from analysis.data import DATASETS, LATER_ROWS, load_dataset, read_transactions, rows_up_to
+from analysis.errors import DataError, ParameterError, check_option
 from analysis.synthetic import generate_b2b
 
 __all__ = ["SYNTHETIC_B2B", "load_transactions"]
@@ -25,6 +26,8 @@ def load_transactions(
     seed: int = 0,
     synthetic_customers: int = 2000,
     up_to: str | pd.Timestamp | None = None,
+    later_rows: str = "refuse",
+    today: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Transactions of a study's data source.
 
@@ -40,14 +43,24 @@ def load_transactions(
     seed, synthetic_customers
         For the synthetic source.
     up_to : date, optional
-        Keep only rows dated on or before this day (the study's ``as_of``),
-        so that nothing later can reach the study, not even its data profile.
+        The last day the study uses (its ``as_of``), so that nothing later
+        can reach the study, not even its data profile.
+    later_rows : {"refuse", "drop"}
+        Rows dated after ``up_to``, or after ``today`` (future-dated rows,
+        whatever ``up_to`` is): an error naming their count and first rows
+        (default), or left out and counted in ``attrs["rows_after_as_of"]``.
+    today : date, optional
+        The date of the run (default: the machine's date).
 
     Returns
     -------
     pandas.DataFrame
         A validated transactions table; ``attrs["source"]`` names it.
     """
+    check_option("later_rows", later_rows, LATER_ROWS)
+    today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
+    end = today if up_to is None else min(pd.Timestamp(up_to).normalize(), today)
+    after = "today" if up_to is None or end < pd.Timestamp(up_to).normalize() else "the analysis date"
     if source == SYNTHETIC_B2B:
         frame = generate_b2b(synthetic_customers, seed=seed).transactions
         label = f"synthetic B2B (seed {seed}, {synthetic_customers} customers)"
@@ -58,11 +71,18 @@ def load_transactions(
     elif not Path(source).suffix:
         raise ParameterError("data_source", source, "'cdnow', 'synthetic_b2b' or a .csv/.parquet file path")
     else:
-        frame, label = read_transactions(source, columns=columns, date_format=date_format or None), source
-    if up_to is not None:
-        end = pd.Timestamp(up_to).normalize() + pd.Timedelta(days=1)
-        frame = frame[frame["date"] < end].reset_index(drop=True)
-        if frame.empty:
-            raise DataError(f"no transactions on or before {pd.Timestamp(up_to).date()}", file=label, column="date")
+        try:
+            frame = read_transactions(
+                source, columns=columns, date_format=date_format or None, as_of=end, later_rows=later_rows
+            )
+        except DataError as exc:
+            if after != "today" or not exc.problem.startswith("dates after the analysis date"):
+                raise
+            raise dataclasses.replace(exc, problem=exc.problem.replace("the analysis date", after)) from None
+        label = source
+    if source in DATASETS or source == SYNTHETIC_B2B:
+        frame = rows_up_to(frame, end, later_rows=later_rows, file=label, after=after)
+    if frame.empty:
+        raise DataError(f"no transactions on or before {end.date()}", file=label, column="date")
     frame.attrs["source"] = label
     return frame

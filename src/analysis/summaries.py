@@ -43,7 +43,7 @@ from analysis.data import _as_timestamp
 from analysis.engines import Engine, Prepared, Source, open_source
 from analysis.errors import ParameterError, check_option
 
-__all__ = ["calibration_holdout", "customer_summary", "period_table"]
+__all__ = ["calibration_holdout", "customer_summary", "period_table", "rows_after"]
 
 _UNITS = {"days": 1.0, "weeks": 7.0}
 #: Period name -> (Ibis truncation unit, pandas period alias whose periods start on the same days).
@@ -367,3 +367,43 @@ def period_table(
 
     frame = _query(transactions, build, engine, memory_limit)
     return _tidy(frame.astype({"occasions": "int64"}))
+
+
+def rows_after(
+    transactions: Source,
+    as_of: str | pd.Timestamp,
+    *,
+    memory_limit: str | None = None,
+    engine: Engine = "duckdb",
+) -> tuple[int, pd.DataFrame]:
+    """Rows dated after ``as_of``, counted where the data lives: the summaries leave them out.
+
+    Parameters
+    ----------
+    transactions : DataFrame, path or table name
+        As for :func:`customer_summary`.
+    as_of : date
+        The analysis date.
+    memory_limit, engine
+        As for :func:`customer_summary`.
+
+    Returns
+    -------
+    (int, pandas.DataFrame)
+        How many rows are dated after ``as_of``, and the first five of them
+        (``customer_id``, ``day``), earliest first.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-05", "2024-03-02"]),
+    ...                   "amount": [10.0, 5.0]})
+    >>> count, first = rows_after(t, "2024-01-31")
+    >>> count, first["customer_id"].tolist()
+    (1, ['b'])
+    """
+    day = _as_timestamp(as_of, "as_of").date()
+    with open_source(transactions, engine, memory_limit) as source:
+        later = source.table.filter(source.table.day > day)
+        count = int(source.fetch(later.aggregate(rows=later.count()))["rows"].iloc[0])
+        first = source.fetch(later.select("customer_id", "day").order_by(["day", "customer_id"]).limit(5))
+    return count, first

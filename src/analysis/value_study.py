@@ -25,6 +25,7 @@ from analysis.clv import (
     expected_cumulative_repeat_purchases,
     simulate_gamma_gamma,
 )
+from analysis.data import LATER_ROWS
 from analysis.engines import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.parameters import check_types, from_namespace
@@ -59,6 +60,7 @@ class ValueParameters:
     data_source: str = "cdnow"
     column_map: dict = field(default_factory=dict)
     date_format: str = ""
+    later_rows: str = "refuse"
     calibration_end: str = "1997-09-30"
     as_of: str = "1998-06-30"
     transaction_model: str = "pareto_nbd"
@@ -76,6 +78,7 @@ class ValueParameters:
 
     def __post_init__(self) -> None:
         check_types(self)
+        check_option("later_rows", self.later_rows, LATER_ROWS)
         check_engine(self.engine, recorded=True)
         for name in ("calibration_end", "as_of"):
             try:
@@ -103,6 +106,18 @@ class ValueParameters:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ParameterError(name, value, "a positive number")
+
+    def data_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.sources.load_transactions`: nothing after ``as_of`` enters."""
+        return {
+            "source": self.data_source,
+            "columns": self.column_map,
+            "date_format": self.date_format,
+            "seed": self.random_seed,
+            "synthetic_customers": self.synthetic_customers,
+            "up_to": self.as_of,
+            "later_rows": self.later_rows,
+        }
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> ValueParameters:
