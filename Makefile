@@ -11,7 +11,7 @@ comma  := ,
 
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: setup run test lint notebooks bench bench-scale clean
+.PHONY: setup run test test-fast lint notebooks bench bench-scale clean
 
 # Installs once per set of extras, again when pyproject.toml changes.
 setup:
@@ -34,6 +34,11 @@ test: EXTRAS = dev,spark
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 	$(PY) -m pytest $(NBVAL) notebooks/
+
+# Everything but the end-to-end runs (notebooks executed) and the slow statistical checks.
+test-fast: EXTRAS = dev,spark
+test-fast: lint
+	$(PY) -m pytest -n 2 --dist loadfile -m "not e2e and not slow"
 
 # Re-execute the study notebooks in place (when their results change on purpose),
 # so that the outputs nbval checks are the current ones.

@@ -50,6 +50,7 @@ def test_planted_effects_check_reports_truth_and_coverage():
     assert f"{int(planted['covered'].sum())} of 4" in study.describe_planted(planted)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_notebook_runs_on_the_synthetic_source(tmp_path):
     metrics_path = tmp_path / "metrics.json"

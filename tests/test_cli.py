@@ -14,6 +14,7 @@ from analysis.cli import main
 from analysis.data import DATASETS, dataset_path, sha256_file
 
 
+@pytest.mark.e2e
 def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     before = {name: sha256_file(dataset_path(name)) for name in DATASETS}
     assert main(["run", "--reports", str(tmp_path)]) == 0
@@ -45,6 +46,7 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert "purchase occasions" in capsys.readouterr().out
 
 
+@pytest.mark.e2e
 def test_reproduce_reports_identical_or_differences_and_refuses_changed_inputs(tmp_path, capsys):
     data = tmp_path / "sales.csv"
     rng = np.random.default_rng(3)
@@ -168,6 +170,7 @@ def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
     assert metrics["as_of"] == "1998-03-31" and metrics["scheme"] == "computed_abc"
 
 
+@pytest.mark.e2e
 def test_a_failing_study_is_kept_and_reported(tmp_path):
     """A notebook that fails mid-way: partial notebook kept, manifest names cell and error, exit 4."""
     # Valid data and parameters that fail inside the notebook: CDNOW has no margins to grade on.
@@ -193,7 +196,8 @@ def test_summarize_refuses_missing_folder_and_empty_result_without_leftovers(tmp
 
 def test_publish_file_never_replaces_and_cleans_up(tmp_path):
     from analysis.errors import ParameterError
-    from analysis.report import publish_file, write_metrics
+    from analysis.files import publish_file
+    from analysis.report import write_metrics
 
     target = tmp_path / "metrics.json"
     write_metrics(target, {"a": 1})

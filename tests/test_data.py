@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import data
 from analysis.data import (
     CONTRACT,
     DATASETS,
@@ -333,7 +333,7 @@ def test_contract_tables_have_customer_id_first_and_required_columns():
 
 
 def test_data_readme_lists_every_contract_column_and_checksum():
-    readme = (data._DEFAULT_DATA_DIR.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
     for specs in CONTRACT.values():
         for spec in specs:
             assert f"`{spec.name}`" in readme, spec.name

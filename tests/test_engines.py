@@ -264,6 +264,7 @@ def test_a_small_memory_limit_spills_to_disk_with_identical_results_or_says_it_i
         period_table(path, freq="week", dense=True, memory_limit="10MB")
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_a_study_run_on_spark_reports_the_same_numbers_as_on_duckdb(spark, tmp_path):
     import json

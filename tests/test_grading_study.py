@@ -37,6 +37,7 @@ def test_invalid_parameters_are_refused(changes, pattern):
         study.GradingParameters(**changes)
 
 
+@pytest.mark.e2e
 def test_invalid_parameter_stops_the_notebook_in_its_first_cell(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as caught:
         papermill.execute_notebook(
@@ -145,6 +146,7 @@ def run_notebook(tmp_path: Path, **parameters) -> dict:
     return json.loads(metrics.read_text())
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_notebook_runs_with_non_default_parameters(tmp_path):
     metrics = run_notebook(
@@ -163,6 +165,7 @@ def test_notebook_runs_with_non_default_parameters(tmp_path):
     assert shares["A"] + shares["B"] == pytest.approx(0.30, abs=0.01)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_notebook_runs_on_synthetic_data_with_margin(tmp_path):
     metrics = run_notebook(
@@ -180,6 +183,7 @@ def test_notebook_runs_on_synthetic_data_with_margin(tmp_path):
     assert 0 < metrics["gini"] < 1
 
 
+@pytest.mark.e2e
 def test_default_metrics_are_reproducible(tmp_path):
     """Same parameters and data: byte-identical metrics (the report runner relies on it)."""
     first, second = tmp_path / "a", tmp_path / "b"

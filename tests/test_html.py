@@ -40,6 +40,7 @@ def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_study_report_loads_in_headless_chromium_and_shows_its_figures(tmp_path):

@@ -36,6 +36,7 @@ def test_compare_metrics_lists_every_difference():
     assert compare_metrics({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 3}, "d": 4}) == [("b.c", 2, 3), ("d", None, 4)]
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_two_consecutive_periods_then_a_rerun(tmp_path, capsys):
     reports = tmp_path / "reports"

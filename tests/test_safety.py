@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +140,7 @@ def test_a_study_never_receives_bytes_even_from_the_python_api(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_strings_full_of_quotes_reach_the_notebook_unchanged(tmp_path, monkeypatch):
     """A tiny study notebook echoes its parameters: papermill's real path, awkward strings intact."""
     import dataclasses
@@ -271,7 +271,7 @@ def test_every_csv_the_package_writes_is_formula_safe(tmp_path):
     assert main(["summarize", str(sales), "--as-of", "2024-01-31", "--out", str(out)]) == 0
     cells = pd.read_csv(out, dtype=str)["customer_id"].tolist()
     assert sorted(cells) == sorted(["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "'-2", "plain"])
-    from analysis.report import write_table
+    from analysis.files import write_table
 
     write_table(tmp_path / "t.csv", pd.DataFrame({"=x": ["\tcmd", "\rcmd", "ok"], "n": [-1, 2, 3]}))
     table = pd.read_csv(tmp_path / "t.csv", dtype=str)
@@ -332,6 +332,7 @@ def test_relative_paths_mean_the_directory_the_command_ran_from(tmp_path, monkey
     recorded = manifest["studies"]["grading"]["parameters"]["data_source"]
     assert recorded == str(work / "sales.csv")
     assert str(work / "sales.csv") in manifest["inputs"]
+    assert manifest["command"]["reports"] == str(work / "relreports")
     assert _listing(REPO / "notebooks") == notebooks_before  # nothing lands in the source tree
     capsys.readouterr()
     # The README's reproduce command, with a relative manifest path, from yet another folder.
@@ -391,6 +392,7 @@ def test_real_disk_full_and_read_only_folders(small_filesystem, capsys):
     assert main(["run", "--reports", str(reports), "--no-studies"]) == 3  # the customer months do not fit in 1 MB
     err = capsys.readouterr().err
     assert "No space left on device" in err and "Traceback" not in err
+    assert str(reports) in err  # the path, also when the writer (pyarrow) gives none
     assert _listing(reports) == []
     subprocess.run(["mount", "-o", "remount,ro", str(small_filesystem)], check=True)
     assert main(["run", "--reports", str(reports), "--no-studies"]) == 3
@@ -398,26 +400,112 @@ def test_real_disk_full_and_read_only_folders(small_filesystem, capsys):
 
 
 def test_stale_staging_folders_are_removed_or_reported(tmp_path, caplog):
-    from analysis.report import OWNER_FILE, atomic_run_folder
-
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(finished.stdout)
+    import fcntl
     import socket
+
+    from analysis.report import OWNER_FILE, atomic_run_folder
 
     stale = tmp_path / ".main.abc123.partial"
     stale.mkdir()
-    (stale / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": dead_pid}))
+    (stale / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": 999_999}))
     (stale / "half.json").write_text("{")
     unknown = tmp_path / ".old.xyz.partial"
     unknown.mkdir()
     live = tmp_path / ".live.q1.partial"
     live.mkdir()
-    (live / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
-    with caplog.at_level("WARNING", logger="analysis"), atomic_run_folder(tmp_path, "run") as run:
-        (run.staging / "x.txt").write_text("x")
+    # A live run holds its owner record locked, whatever its host or process id says (PID namespaces).
+    holder = open(live / OWNER_FILE, "w")  # noqa: SIM115
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    holder.write(json.dumps({"host": "elsewhere", "pid": 1}))
+    holder.flush()
+    try:
+        with caplog.at_level("WARNING", logger="analysis"), atomic_run_folder(tmp_path, "run") as run:
+            (run.staging / "x.txt").write_text("x")
+            # While this run writes, another run's clean-up must leave it alone.
+            from analysis.report import remove_stale_staging
+
+            assert remove_stale_staging(tmp_path) == []
+            assert run.staging.exists()
+    finally:
+        holder.close()
     assert not stale.exists() and unknown.exists() and live.exists()
     assert str(stale) in caplog.text and str(unknown) in caplog.text
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["x.txt"]  # owner record not published
+
+
+def _echo_study(tmp_path, monkeypatch, body: str):
+    """A one-cell study notebook registered as ``echo`` (runs on CDNOW's data options)."""
+    import dataclasses
+
+    import nbformat
+
+    from analysis import studies
+
+    notebook = tmp_path / "echo.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = nbformat.v4.new_code_cell('text: str = ""\nmapping: dict = {}\nmetrics_path: str = ""')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, notebook)
+
+    @dataclasses.dataclass(frozen=True)
+    class Echo:
+        text: str = ""
+        mapping: dict = dataclasses.field(default_factory=dict)
+        metrics_path: str = ""
+
+        def data_options(self):
+            return {"source": "cdnow", "up_to": "1998-06-30"}
+
+    monkeypatch.setitem(studies.STUDIES, "echo", studies.Study("echo", str(notebook), Echo))
+
+
+@pytest.mark.e2e
+def test_a_full_disk_inside_a_study_publishes_nothing(tmp_path, monkeypatch, capsys):
+    from analysis.runner import execute_run
+
+    body = "raise OSError(28, 'No space left on device', 'big.parquet')"
+    _echo_study(tmp_path, monkeypatch, body)
+    reports = tmp_path / "reports"
+    with pytest.raises(OSError, match="No space left"):
+        execute_run({"echo": {}}, reports=reports, name="r", as_of="1998-06-30")
+    assert _listing(reports) == []
+
+
+def test_relative_engine_files_are_made_absolute(tmp_path, monkeypatch):
+    from analysis.runner import run_parameters
+
+    monkeypatch.chdir(tmp_path)
+    values = run_parameters("grading", {"engine": "duckdb://local.ddb", "compare": ("a", ("b",))})
+    assert values["engine"] == f"duckdb://{tmp_path / 'local.ddb'}"
+    assert values["compare"] == ["a", ["b"]]  # tuples reach the notebook as the lists papermill writes
+    assert run_parameters("grading", {"engine": "duckdb://"})["engine"] == "duckdb://"
+
+
+def test_a_study_that_cannot_use_the_data_is_refused_up_front(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    assert main(["run", "grading", "--reports", str(reports), "-p", "value_metric=margin"]) == 1
+    assert "margin" in capsys.readouterr().err
+    assert not reports.exists()
+
+
+def test_an_unreadable_manifest_is_left_out_of_the_index(tmp_path, caplog):
+    from analysis.runner import write_index
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text("{not json")
+    with caplog.at_level("WARNING", logger="analysis"):
+        index = write_index(tmp_path)
+    assert "0 run(s)" in index.read_text() and "broken" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "index.html"]
+
+
+def test_a_corrupt_compressed_file_is_a_data_problem(tmp_path, capsys):
+    fake = tmp_path / "sales.csv.gz"
+    fake.write_text("customer_id,date,amount\nA,2024-01-01,5\n")
+    assert main(["profile", str(fake)]) == 1
+    assert "not a readable .gz compressed file" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- 7. bad data refused up front
@@ -486,6 +574,15 @@ def test_a_study_date_before_the_data_end_refuses_later_rows_or_drops_them_when_
 
     profile = profile_transactions(kept).set_index("measure")["value"]
     assert profile["rows dated after the analysis date, left out"] == "5906"
+
+
+def test_a_message_after_dropping_later_rows_quotes_the_right_line(tmp_path):
+    from analysis.data import read_transactions
+
+    sales = tmp_path / "sales.csv"
+    sales.write_text("customer_id,date,amount\nA,2024-03-01,999\nB,2024-01-02,-7\n")
+    with pytest.raises(DataError, match=r"first: line 3: '-7'"):
+        read_transactions(sales, as_of="2024-01-31", later_rows="drop", returns="error")
 
 
 def test_huge_amounts_are_refused_at_reading_with_the_line(tmp_path):

@@ -101,6 +101,7 @@ def test_spend_checks_and_customer_values(cdnow):
     assert values.loc[top, "clv"].min() >= values.loc[~top, "clv"].max()
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_notebook_runs_on_the_synthetic_source(tmp_path):
     metrics_path = tmp_path / "metrics.json"

@@ -30,8 +30,8 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from analysis.churn import _auc_se, _level_name, _level_z, _outcome, _require, _survival_data
 from analysis.errors import DataError, ParameterError, check_option
+from analysis.files import publish_file, write_csv
 from analysis.privacy import pseudonymise
-from analysis.report import publish_file, write_csv
 from analysis.stats import StatisticalResult, mean_interval, results_table
 
 __all__ = [
@@ -789,7 +789,7 @@ def export_alerts_csv(
 ) -> Path:
     """Write an alert list to CSV, safe to open in a spreadsheet.
 
-    - Written by :func:`analysis.report.write_csv` with ``excel=True``: text
+    - Written by :func:`analysis.files.write_csv` with ``excel=True``: text
       cells that a spreadsheet would run as a formula get a leading
       apostrophe (the header too), numbers stay numbers, UTF-8 with a
       byte-order mark, CRLF rows, cells with a comma, quote or line break
@@ -798,7 +798,7 @@ def export_alerts_csv(
       pseudonyms (:func:`analysis.privacy.pseudonym`, HMAC-SHA256); read the
       key with :func:`analysis.privacy.read_pseudonym_key`. The same key
       gives the same pseudonyms across exports.
-    - Written atomically by :func:`analysis.report.publish_file`, with
+    - Written atomically by :func:`analysis.files.publish_file`, with
       owner-only permissions; an existing file is never replaced unless
       ``overwrite=True``.
 

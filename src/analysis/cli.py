@@ -29,8 +29,8 @@ from analysis.data import (
 )
 from analysis.engines import check_engine
 from analysis.errors import AnalysisError, DataError, ParameterError
+from analysis.files import publish_file, write_table
 from analysis.parameters import load_yaml_data
-from analysis.report import publish_file, write_table
 from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
 from analysis.studies import STUDIES, parameter_table, resolve_parameters
 from analysis.summaries import customer_summary, rows_after
@@ -47,7 +47,8 @@ EXIT_CODES = {
     "reproduction differs": 5,
 }
 
-REPO = Path(__file__).resolve().parents[2]
+#: Default folder of runs: ``reports/`` in the folder the command is run from.
+DEFAULT_REPORTS = "reports"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +76,7 @@ def describe_os_error(exc: OSError) -> str:
     --------
     >>> import errno
     >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device", "reports/x"))
-    "cannot write 'reports/x': No space left on device (free some space, or choose another --reports folder)"
+    "file system: 'reports/x': No space left on device (free some space, or choose another --reports folder)"
     """
     advice = {
         errno.ENOSPC: "free some space, or choose another --reports folder",
@@ -84,10 +85,8 @@ def describe_os_error(exc: OSError) -> str:
         errno.EPERM: "check the folder's permissions, or choose another folder",
         errno.EROFS: "the file system is read-only: choose another folder",
     }.get(exc.errno or 0)
-    path = exc.filename if exc.filename is not None else "a file"
-    verb = "read" if isinstance(exc, FileNotFoundError) else "write"
-    text = f"cannot {verb} {str(path)!r}: {exc.strerror or exc}"
-    return f"{text} ({advice})" if advice else text
+    text = f"{exc.strerror or exc}" if exc.filename is None else f"{str(exc.filename)!r}: {exc.strerror or exc}"
+    return f"file system: {text} ({advice})" if advice else f"file system: {text}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         " (default: each study's own dates; data end)",
     )
     run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration of the CDNOW summaries")
-    run.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    run.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
     run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     _add_later_rows(run)
@@ -128,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies (default: all of {sorted(STUDIES)})")
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
-    report.add_argument("--reports", default=str(REPO / "reports"), help="folder of runs")
+    report.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
     report.set_defaults(drop_later_rows=True)  # a period's report uses the data up to its end: later rows are left out
     _add_engine(report)
     report.set_defaults(handler=_report)
@@ -366,8 +365,9 @@ def _run(args: argparse.Namespace) -> int:
         name=f"main-{pd.Timestamp(as_of).date()}" if args.name is None else args.name,
         as_of=as_of,
         calibration_end=args.calibration_end,
-        command=vars(args),
+        command=_recorded(args),
         engine=args.engine or "duckdb",
+        later_rows="drop" if args.drop_later_rows else "refuse",
     )
     profile = pd.read_csv(result.folder / "cdnow_profile.csv", dtype=str)
     print("CDNOW data profile")
@@ -377,10 +377,20 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_CODES["ok"] if result.ok else EXIT_CODES["a study failed"]
 
 
+def _recorded(args: argparse.Namespace) -> dict[str, Any]:
+    """The command's options as the manifest records them: paths absolute, so a record means one thing."""
+    recorded = {k: v for k, v in vars(args).items() if k != "handler"}
+    for key in ("reports", "params"):
+        if recorded.get(key):
+            recorded[key] = str(Path(recorded[key]).absolute())
+    return recorded
+
+
 def _print_studies(result: RunResult) -> None:
     for study, outcome in result.manifest["studies"].items():
         where = result.folder / outcome["html"]
-        error = f" ({outcome['error']})" if outcome["status"] != "ok" else ""
+        reason = outcome.get("error") or outcome.get("html_error")
+        error = f" ({reason})" if outcome["status"] != "ok" and reason else ""
         print(f"{study}: {outcome['status']}{error} in {outcome['seconds']:.1f} s -> {where}")
 
 
@@ -427,8 +437,9 @@ def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: arg
         name=period,
         as_of=str(end.date()),
         calibration_end=str((end - pd.Timedelta(weeks=39)).date()),
-        command=vars(args) | {"period": period},
+        command=_recorded(args) | {"period": period},
         engine=args.engine or "duckdb",
+        later_rows="drop",
     )
     print(f"{period}: run written to {result.folder}")
     _print_studies(result)

@@ -43,10 +43,12 @@ Policies (documented, tested)
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import logging
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -163,7 +165,7 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset shipped in ``data/raw``."""
+    """A dataset shipped with the package (``src/analysis/datasets``, ``data/raw`` in a checkout)."""
 
     name: str
     file: str
@@ -189,7 +191,8 @@ DATASETS: dict[str, Dataset] = {
     ),
 }
 
-_DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "raw"
+#: The shipped datasets, inside the package (``data/raw`` in a checkout links here).
+_DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "datasets"
 
 
 def sha256_file(path: str | Path) -> str:
@@ -209,7 +212,7 @@ def dataset_path(name: str, data_dir: str | Path | None = None) -> Path:
     name : {"cdnow", "telco"}
         The dataset.
     data_dir : path, optional
-        Folder holding the raw files (default: the repository's ``data/raw``).
+        Folder holding the raw files (default: the shipped ``analysis/datasets``).
 
     Raises
     ------
@@ -226,7 +229,7 @@ def dataset_path(name: str, data_dir: str | Path | None = None) -> Path:
         raise DataError(
             f"checksum mismatch: SHA-256 is {actual}, expected {spec.sha256}",
             file=str(path),
-            hint="The shipped file was modified; restore it with `git checkout data/raw`",
+            hint="The shipped file was modified; reinstall the package (in a checkout: git checkout data/raw)",
         )
     return path
 
@@ -483,7 +486,16 @@ def _read_raw(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFram
             raise DataError("is a Parquet file, not CSV", file=file, hint="Give it a .parquet extension")
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise DataError("binary content, not a CSV text file", file=file)
-    return _read_csv_text(path, encoding=encoding, delimiter=delimiter)
+    try:
+        return _read_csv_text(path, encoding=encoding, delimiter=delimiter)
+    except (EOFError, zlib.error, gzip.BadGzipFile, pa.ArrowInvalid) as exc:
+        if not compressed:
+            raise
+        raise DataError(f"not a readable {path.suffix} compressed file ({exc})", file=file) from exc
+    except OSError as exc:  # bz2's "Invalid data stream", lz4/zstd frame errors (not a file-system problem)
+        if not compressed or exc.errno is not None:
+            raise
+        raise DataError(f"not a readable {path.suffix} compressed file ({exc})", file=file) from exc
 
 
 def _read_csv_text(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str, Any, str]:
@@ -655,6 +667,7 @@ def _validate(
             column=mapping[date_col],
         )
         dropped_later, rows = int(late.sum()), rows[~late]
+        raw = raw.iloc[np.flatnonzero(~late)]  # later messages quote the kept rows by position
         if result.empty:
             raise DataError(
                 f"no rows dated on or before {pd.Timestamp(as_of).date()} ({dropped_later:,} after it left out)",

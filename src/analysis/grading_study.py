@@ -134,6 +134,16 @@ class GradingParameters:
             "later_rows": self.later_rows,
         }
 
+    def check_data(self, transactions: pd.DataFrame) -> None:
+        """Refuse data this study cannot use with these parameters (run before any notebook starts)."""
+        if self.value_metric == "margin" and "margin" not in transactions:
+            raise DataError(
+                "value_metric 'margin' needs a margin column, which the data lacks",
+                file=transactions.attrs.get("source"),
+                column="margin",
+                hint="Choose value_metric 'revenue' or 'occasions', or map a margin column (column_map)",
+            )
+
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> GradingParameters:
         """Build from a notebook's namespace (its papermill parameters)."""

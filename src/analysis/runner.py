@@ -10,7 +10,9 @@ kept (partially executed) and reported; the others still run.
 from __future__ import annotations
 
 import json
+import logging
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -22,19 +24,31 @@ from typing import Any
 import pandas as pd
 
 from analysis import __version__
-from analysis.data import DATASETS, dataset_path, load_dataset, profile_transactions, sha256_file
+from analysis.data import (
+    DATASETS,
+    LATER_ROWS,
+    dataset_path,
+    load_dataset,
+    profile_transactions,
+    rows_up_to,
+    sha256_file,
+)
 from analysis.engines import check_engine
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, ParameterError, check_option
+from analysis.files import write_json, write_table
 from analysis.parameters import check_injected_source, check_plain, safe_name
 from analysis.privacy import read_pseudonym_key
-from analysis.report import atomic_run_folder, write_json, write_table
+from analysis.report import atomic_run_folder
 from analysis.sources import SYNTHETIC_B2B, load_transactions
 from analysis.studies import STUDIES, resolve_parameters
 from analysis.summaries import calibration_holdout, customer_summary, period_table
 
-__all__ = ["RunResult", "compare_metrics", "execute_run", "reproduce"]
+__all__ = ["RunResult", "absolute_engine", "compare_metrics", "execute_run", "reproduce"]
 
-REPO = Path(__file__).resolve().parents[2]
+log = logging.getLogger("analysis")
+
+#: The installed package: inside a git checkout, the run records its commit.
+PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,7 @@ def execute_run(
     calibration_end: str = "1997-09-30",
     command: Mapping[str, Any] | None = None,
     engine: str = "duckdb",
+    later_rows: str = "refuse",
 ) -> RunResult:
     """Run studies with resolved parameters into a new run folder.
 
@@ -85,16 +100,21 @@ def execute_run(
     engine : str
         Where the CDNOW data summaries run (:mod:`analysis.engines`); each
         study has its own ``engine`` parameter.
+    later_rows : {"refuse", "drop"}
+        CDNOW rows after ``as_of`` for the run's data profile and summaries:
+        refused, or left out and counted (each study has its own parameter).
     """
     started = time.time()
     reports = Path(reports).absolute()
     safe_name("name", name)
+    check_option("later_rows", later_rows, LATER_ROWS)
+    engine = absolute_engine(engine) if isinstance(engine, str) else engine
     check_engine(engine, recorded=True)
     parameters = {study: run_parameters(study, values) for study, values in parameters.items()}
     check_inputs(parameters)
     if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
         raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
-    cdnow = load_dataset("cdnow")
+    cdnow = rows_up_to(load_dataset("cdnow"), as_of, later_rows=later_rows, file="cdnow")
     telco = load_dataset("telco")
     summary = customer_summary(cdnow, as_of, time_unit="weeks", engine=engine)
     holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks", engine=engine)
@@ -121,6 +141,7 @@ def execute_run(
         manifest = _manifest(
             command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end, engine=engine
         )
+        manifest["later_rows"] = later_rows
         # The shipped data must be unchanged by the run (dataset_path verifies the checksums).
         for dataset in DATASETS:
             dataset_path(dataset)
@@ -152,9 +173,9 @@ def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
     ParameterError
         Naming the first parameter that breaks a rule.
     """
-    out = {}
-    for key, value in values.items():
-        out[key] = check_plain(key, value)
+    out = {key: _as_lists(check_plain(key, value)) for key, value in values.items()}
+    if isinstance(out.get("engine"), str):
+        out["engine"] = absolute_engine(out["engine"])
     for key in PATH_PARAMETERS:
         value = out.get(key)
         if isinstance(value, str) and value and value not in NAMED_SOURCES:
@@ -165,6 +186,34 @@ def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
         if not alerts.lower().endswith(".csv"):
             raise ParameterError("alerts_path", alerts, "a file name ending in .csv (written to the run's exports/)")
     return out
+
+
+def _as_lists(value: Any) -> Any:
+    """Tuples as lists, at every level (papermill writes lists; a tuple would not reach the notebook as itself)."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    return value
+
+
+_FILE_ENGINE = re.compile(r"^(duckdb|sqlite)://(?!/)(?!:memory:)(.+)$")
+
+
+def absolute_engine(engine: str) -> str:
+    """An engine URL whose database file is given relative (``duckdb://local.ddb``) made absolute (cwd).
+
+    Examples
+    --------
+    >>> absolute_engine("duckdb://") == "duckdb://" and absolute_engine("spark") == "spark"
+    True
+    >>> absolute_engine("duckdb://local.ddb") == "duckdb://" + str(Path("local.ddb").absolute())
+    True
+    """
+    match = _FILE_ENGINE.match(engine)
+    if not match:
+        return engine
+    return f"{match.group(1)}://{Path(match.group(2)).absolute()}"
 
 
 def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
@@ -179,14 +228,15 @@ def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
     DataError, ParameterError
         The first problem found.
     """
-    checked: set[str] = set()
+    loaded: dict[str, pd.DataFrame] = {}
     for study, values in parameters.items():
         declaration = STUDIES[study].parameters(**values)
         options = declaration.data_options()
         key = json.dumps(options, sort_keys=True, default=str)
-        if key not in checked:
-            load_transactions(**options)
-            checked.add(key)
+        if key not in loaded:
+            loaded[key] = load_transactions(**options)
+        if hasattr(declaration, "check_data"):
+            declaration.check_data(loaded[key])
         if values.get("pseudonymise"):
             read_pseudonym_key(values.get("pseudonym_key_file", ""))
 
@@ -232,7 +282,11 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         )
         outcome["status"] = "ok"
     except papermill.PapermillExecutionError as exc:
+        if exc.ename in _FILE_SYSTEM_ERRORS:  # a full disk inside the notebook: the run cannot be trusted
+            raise _os_error(exc.evalue, folder) from exc
         outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
+    except OSError:
+        raise  # the run folder cannot be written: nothing is published (exit 3)
     except Exception as exc:  # a dead kernel or a timeout must not take the other studies down
         outcome |= {"status": "failed", "cell": None, "error": f"{type(exc).__name__}: {exc}"}
     outcome["seconds"] = round(time.time() - started, 3)
@@ -244,6 +298,19 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         except Exception as exc:  # the executed notebook is kept even if its export fails
             outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
     return outcome
+
+
+#: Exceptions that, raised inside a notebook, mean the run's folder could not be written.
+_FILE_SYSTEM_ERRORS = ("OSError", "PermissionError", "IsADirectoryError", "NotADirectoryError", "BlockingIOError")
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^:]+)(?:: '(.*)')?")
+
+
+def _os_error(text: str, folder: Path) -> OSError:
+    """An :class:`OSError` rebuilt from a notebook's error text (``[Errno 28] No space left on device: 'x'``)."""
+    match = _ERRNO_TEXT.search(text)
+    if not match:
+        return OSError(None, text, str(folder))
+    return OSError(int(match.group(1)), match.group(2), match.group(3) or str(folder))
 
 
 def _literal_path(path: Path) -> str:
@@ -313,11 +380,11 @@ def _manifest(
 def _git_state() -> dict[str, Any]:
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], cwd=PACKAGE, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
+            cwd=PACKAGE,
             capture_output=True,
             text=True,
             check=True,
@@ -380,11 +447,12 @@ def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -
     result = execute_run(
         parameters,
         reports=reports or folder.parent,
-        name=f"{folder.name}-reproduced",
+        name=f"{folder.name[:89]}-reproduced",
         as_of=recorded["as_of"],
         calibration_end=recorded["calibration_end"],
         command={"reproduce": str(manifest_path)},
         engine=recorded.get("engine", "duckdb"),
+        later_rows=recorded.get("later_rows", "refuse"),
     )
     differences = []
     for metrics in sorted(folder.glob("metrics.json")) + sorted((folder / "metrics").glob("*.json")):
@@ -467,7 +535,11 @@ def collect_runs(reports: str | Path) -> pd.DataFrame:
     """One row per finished run under ``reports``: folder, status, dates and headline metrics."""
     rows = []
     for manifest in sorted(Path(reports).glob("*/manifest.json")):
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("%s left out of the index: unreadable manifest (%s)", manifest, exc)
+            continue
         row: dict[str, Any] = {
             "run": manifest.parent.name,
             "as_of": recorded.get("as_of"),
@@ -481,7 +553,7 @@ def collect_runs(reports: str | Path) -> pd.DataFrame:
                 if name == study and key in metrics:
                     row[f"{study}.{key}"] = metrics[key]
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=None if rows else ["run", "as_of", "status", "started"])
 
 
 def write_index(reports: str | Path) -> Path:
@@ -538,6 +610,9 @@ def write_index(reports: str | Path) -> Path:
 """
     target = reports / "index.html"
     staging = reports / f".index-{os.getpid()}.html"
-    staging.write_text(page, encoding="utf-8")
-    os.replace(staging, target)
+    try:
+        staging.write_text(page, encoding="utf-8")
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
     return target

@@ -25,7 +25,8 @@ from analysis.value_study import ValueParameters
 
 __all__ = ["STUDIES", "Study", "parameter_table", "resolve_parameters"]
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: The study notebooks, shipped inside the package (``notebooks/`` in a checkout links here).
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 
 
 @dataclass(frozen=True)
