@@ -1,26 +1,23 @@
 """Customer analytics research package.
 
-Module map (data flows one way, left to right)::
+Module map, in layers (data flows one way, from the bottom up; a module
+imports only its own layer and the ones below, as ``tests/test_layout.py``
+checks)::
 
-    data/raw, user files ─> data ─> summaries ─> grading/churn/clv/value ─> notebooks ─> reports
-                             └─ synthetic (seeded B2B data with planted effects)
+    command line   cli
+    reporting      report (run folders, metrics) · runner (runs, manifests, reproduce, periodic index)
+    studies        sources · grading_study · churn_study · value_study · studies (registry)
+    domain         grading · concentration · stability · validity · policy      (study 1)
+                   churn · churn_models                                          (study 2)
+                   value · clv                                                   (study 3)
+                   synthetic (seeded B2B data with planted effects)
+    engines        engines (DuckDB, Spark, any Ibis backend) · summaries (the only code aggregating raw rows)
+    data           data (shipped datasets, the contract, validated readers, profile)
+    foundations    errors · checks · parameters (plain data, safe names) · privacy (keyed pseudonyms)
+                   files (atomic writes, formula-safe CSV) · stats · plots
 
-- :mod:`analysis.errors`    the package's exceptions (``DataError``, ``ParameterError``)
-- :mod:`analysis.data`      shipped datasets, the data contract, validated readers, profile
-- :mod:`analysis.synthetic` seeded synthetic B2B customer base with documented planted effects
-- :mod:`analysis.summaries` per-customer and per-period tables as Ibis expressions (the only
-  code that aggregates raw transactions)
-- :mod:`analysis.engines`   where they run: embedded DuckDB, Spark, any Ibis backend
-- :mod:`analysis.stats`     intervals and test results shared by the studies
-- :mod:`analysis.concentration`, :mod:`analysis.grading`, :mod:`analysis.stability`,
-  :mod:`analysis.validity`, :mod:`analysis.policy`, :mod:`analysis.grading_study`  study 1
-- :mod:`analysis.churn`, :mod:`analysis.churn_models`, :mod:`analysis.churn_study`  study 2
-- :mod:`analysis.value`     RFM, segments, pyramids, value x risk (study 3)
-- :mod:`analysis.plots`     one function per figure
-- :mod:`analysis.sources`, :mod:`analysis.studies`, :mod:`analysis.report`,
-  :mod:`analysis.runner`  data sources, the study registry, atomic run folders and metrics,
-  runs with manifests and their reproduction
-- :mod:`analysis.cli`       the ``analysis`` command
+The study notebooks (``notebooks/``) and the shipped datasets (``datasets/``)
+are package data: an installed package runs a study from any folder.
 """
 
 import logging

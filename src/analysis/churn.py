@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-from analysis.data import _as_timestamp
+from analysis.checks import check_date, level_name, level_z, require_columns
 from analysis.engines import Engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.stats import StatisticalResult
@@ -116,12 +116,6 @@ _TELCO_SERVICES = (
 # --------------------------------------------------------------------------- checks
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], table: str, who: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a DataFrame, got {type(frame).__name__}", file=table)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"missing column(s) {missing} needed by {who}", file=table)
 
 
 def _whole_days(name: str, value: Any, minimum: int = 1) -> int:
@@ -139,22 +133,16 @@ def _number(name: str, value: Any, low: float, high: float, *, closed_high: bool
 
 
 def _day(name: str, value: Any) -> pd.Timestamp:
-    return _as_timestamp(value, name).normalize()
+    return check_date(value, name).normalize()
 
 
-def _level_z(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, Real) or not 0 < level < 1:
-        raise ParameterError("level", level, "a confidence level strictly between 0 and 1")
-    return float(sps.norm.ppf(0.5 + level / 2))
 
 
-def _level_name(level: float) -> str:
-    return f"{level * 100:g}"
 
 
-def _outcome(frame: pd.DataFrame, outcome: str) -> np.ndarray:
+def outcome_values(frame: pd.DataFrame, outcome: str) -> np.ndarray:
     """The 0/1 outcome column as int64, checked."""
-    _require(frame, [outcome], "<frame>", "the churn analysis")
+    require_columns(frame, [outcome], "<frame>", "the churn analysis")
     values = frame[outcome]
     if values.isna().any() or not values.isin([0, 1]).all():
         bad = values[values.isna() | ~values.isin([0, 1])]
@@ -264,7 +252,7 @@ def transaction_churn_frame(
     DataError
         On missing columns or no purchase in the lookback window.
     """
-    _require(transactions, ["customer_id", "date", "amount"], "transactions", "transaction_churn_frame")
+    require_columns(transactions, ["customer_id", "date", "amount"], "transactions", "transaction_churn_frame")
     as_day = _day("as_of", as_of)
     end = _day("data_end", data_end) if data_end is not None else _last_day([transactions["date"]])
     horizon = _whole_days("horizon_days", horizon_days)
@@ -322,7 +310,7 @@ def transaction_churn_frame(
         }
     )
     if grades is not None:
-        _require(grades, ["customer_id", "grade"], "grades", "transaction_churn_frame")
+        require_columns(grades, ["customer_id", "grade"], "grades", "transaction_churn_frame")
         frame["grade"] = frame["customer_id"].map(
             grades.drop_duplicates("customer_id").set_index("customer_id")["grade"]
         )
@@ -429,7 +417,7 @@ def b2b_churn_frame(
         ("complaints", complaints, ["customer_id", "date"]),
         ("contacts", contacts, ["customer_id", "date"]),
     ):
-        _require(frame, columns, name, who)
+        require_columns(frame, columns, name, who)
     as_day = _day("as_of", as_of)
     window = _whole_days("window_days", window_days)
     ratio = _number("min_collection_ratio", min_collection_ratio, 0.0, np.inf)
@@ -581,7 +569,7 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
         "total_charges",
         *yes,
     ]
-    _require(customers, needed, "customers", "telco_churn_frame")
+    require_columns(customers, needed, "customers", "telco_churn_frame")
     flag = {c: (customers[c].astype("str") == "Yes").astype("int64") for c in yes}
     internet = customers["internet_service"].astype("str")
     services = flag["phone_service"] + flag["multiple_lines"] + (internet != "No").astype("int64")
@@ -651,12 +639,12 @@ def auc_interval(outcome: Any, score: Any, *, level: float = 0.95) -> tuple[floa
     >>> auc_interval([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])[0]
     0.75
     """
-    z = _level_z(level)
-    auc, se = _auc_se(np.asarray(outcome, dtype="int64"), np.asarray(score, dtype="float64"))
+    z = level_z(level)
+    auc, se = auc_standard_error(np.asarray(outcome, dtype="int64"), np.asarray(score, dtype="float64"))
     return (auc, max(0.0, auc - z * se), min(1.0, auc + z * se))
 
 
-def _auc_se(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+def auc_standard_error(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
     pos, neg = s[y == 1], s[y == 0]
     m, n = len(pos), len(neg)
     if m == 0 or n == 0:
@@ -745,22 +733,22 @@ def signal_table(
         If a column is missing or not numeric, or the outcome is not 0/1 or
         has a single class.
     """
-    z = _level_z(level)
-    y_all = _outcome(frame, outcome)
+    z = level_z(level)
+    y_all = outcome_values(frame, outcome)
     if y_all.min() == y_all.max():
         raise DataError("the outcome has a single class: no association can be measured", column=outcome)
     if signals is None:
         known = (*TRANSACTION_SIGNALS, *B2B_SIGNALS, *TELCO_SIGNALS)
         signals = [c for c in dict.fromkeys(known) if c in frame.columns]
     signals = list(signals)
-    _require(frame, signals, "<frame>", "signal_table")
+    require_columns(frame, signals, "<frame>", "signal_table")
     not_numeric = [s for s in signals if not (pd.api.types.is_numeric_dtype(frame[s]) or frame[s].dtype == bool)]
     if not_numeric:
         raise DataError(
             f"signal column(s) {not_numeric} are not numeric",
             hint="Turn a category into 0/1 indicator columns first",
         )
-    lv = _level_name(level)
+    lv = level_name(level)
     rows = []
     for name in signals:
         values = frame[name].astype("float64")
@@ -789,7 +777,7 @@ def signal_table(
         if constant:
             row.update({"auc": np.nan, f"auc_lower_{lv}": np.nan, f"auc_upper_{lv}": np.nan, "p_value": np.nan})
         else:
-            auc, se = _auc_se(y, x)
+            auc, se = auc_standard_error(y, x)
             row.update(
                 {"auc": auc, f"auc_lower_{lv}": max(0.0, auc - z * se), f"auc_upper_{lv}": min(1.0, auc + z * se)}
             )
@@ -812,12 +800,12 @@ _WEIGHTS = {"logrank": None, "gehan_breslow": "gb", "tarone_ware": "tw"}
 _BANDS = ("pointwise", "simultaneous")
 
 
-def _survival_data(frame: pd.DataFrame, time: str, event: str, group: str | None) -> pd.DataFrame:
-    _require(frame, [time, event] + ([group] if group else []), "<frame>", "the survival analysis")
+def survival_data(frame: pd.DataFrame, time: str, event: str, group: str | None) -> pd.DataFrame:
+    require_columns(frame, [time, event] + ([group] if group else []), "<frame>", "the survival analysis")
     t = frame[time]
     if not pd.api.types.is_numeric_dtype(t) or t.isna().any() or (t < 0).any():
         raise DataError("survival times must be non-negative numbers without missing values", column=time)
-    data = pd.DataFrame({"time": t.astype("float64"), "event": _outcome(frame, event)}, index=frame.index)
+    data = pd.DataFrame({"time": t.astype("float64"), "event": outcome_values(frame, event)}, index=frame.index)
     if group:
         if frame[group].isna().any():
             raise DataError("missing group labels", column=group, n_bad=int(frame[group].isna().sum()))
@@ -863,11 +851,11 @@ def kaplan_meier(
         right-continuous: ``survival`` holds from ``time`` to the next row.
     """
     check_option("band", band, _BANDS)
-    z = _level_z(level)
+    z = level_z(level)
     if band == "simultaneous" and level != 0.95:
         raise ParameterError("level", level, "0.95 with band='simultaneous' (the only level statsmodels offers)")
-    data = _survival_data(frame, time, event, group)
-    lv = _level_name(level)
+    data = survival_data(frame, time, event, group)
+    lv = level_name(level)
     pieces = []
     for label, part in data.groupby("group", sort=True) if group else [(None, data)]:
         fit = SurvfuncRight(part["time"].to_numpy(), part["event"].to_numpy())
@@ -956,7 +944,7 @@ def logrank(
         Chi-square statistic with (groups - 1) degrees of freedom and its p-value.
     """
     check_option("weighting", weighting, _WEIGHTS)
-    data = _survival_data(frame, time, event, group)
+    data = survival_data(frame, time, event, group)
     k = data["group"].nunique()
     if k < 2:
         raise DataError("the log-rank test needs at least two groups", column=group)

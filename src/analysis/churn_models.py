@@ -28,7 +28,8 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from analysis.churn import _auc_se, _level_name, _level_z, _outcome, _require, _survival_data
+from analysis.checks import level_name, level_z, require_columns
+from analysis.churn import auc_standard_error, outcome_values, survival_data
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.files import publish_file, write_csv
 from analysis.privacy import pseudonymise
@@ -103,9 +104,9 @@ class LogisticModel:
 
 
 def _ratio_table(names: Sequence[str], coef: Any, se: Any, p: Any, level: float, ratio: str) -> pd.DataFrame:
-    z = _level_z(level)
+    z = level_z(level)
     coef, se = np.asarray(coef, dtype="float64"), np.asarray(se, dtype="float64")
-    lv = _level_name(level)
+    lv = level_name(level)
     table = pd.DataFrame(
         {
             "coefficient": coef,
@@ -143,7 +144,7 @@ def fit_logistic(frame: pd.DataFrame, formula: str, *, level: float = 0.95) -> L
     target = formula.split("~", 1)[0].strip()
     data = frame
     if target in frame.columns:
-        data = frame.assign(**{target: _outcome(frame, target)})  # a copy: bool -> 0/1
+        data = frame.assign(**{target: outcome_values(frame, target)})  # a copy: bool -> 0/1
     result = smf.logit(formula, data=data).fit(disp=0)
     names = list(result.params.index)
     keep = [i for i, name in enumerate(names) if name != "Intercept"]
@@ -263,7 +264,7 @@ def fit_cox(
     if not isinstance(formula, str) or "~" in formula or not formula.strip():
         raise ParameterError("formula", formula, "the right-hand side of a formula, e.g. 'x1 + C(group)'")
     check_option("ties", ties, ["efron", "breslow"])
-    data = _survival_data(frame, time, event, None)
+    data = survival_data(frame, time, event, None)
     model_data = frame.assign(**{time: data["time"].to_numpy()})
     result = smf.phreg(f"{time} ~ {formula}", data=model_data, status=data["event"].to_numpy(), ties=ties).fit()
     names = list(result.model.exog_names)
@@ -407,7 +408,7 @@ def calibration_table(outcome: Any, probability: Any, *, n_bins: int = 10, level
         ``observed_upper_95``, ``expected_churners`` (sum of probabilities),
         ``churners``, ``min_predicted``, ``max_predicted``.
     """
-    z = _level_z(level)
+    z = level_z(level)
     y, p = _scored(outcome, probability)
     order = np.argsort(p, kind="stable")
     frame = pd.DataFrame({"bin": _bins(len(p), n_bins) + 1, "y": y[order], "p": p[order]})
@@ -423,7 +424,7 @@ def calibration_table(outcome: Any, probability: Any, *, n_bins: int = 10, level
     n, rate = table["n"].to_numpy(dtype="float64"), table["observed_rate"].to_numpy()
     centre = (rate + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(rate * (1 - rate) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    lv = _level_name(level)
+    lv = level_name(level)
     table.insert(3, f"observed_lower_{lv}", centre - half)
     table.insert(4, f"observed_upper_{lv}", centre + half)
     return table.reset_index()
@@ -514,7 +515,7 @@ class Validation:
 
     def summary(self) -> pd.DataFrame:
         """Tidy table: ``metric``, ``estimate``, ``lower_95``, ``upper_95``."""
-        lv = _level_name(self.level)
+        lv = level_name(self.level)
         rows = [
             ("auc", self.auc, self.auc_lower, self.auc_upper),
             ("brier", self.brier, self.brier_lower, self.brier_upper),
@@ -544,11 +545,11 @@ def validate_predictions(outcome: Any, probability: Any, *, n_bins: int = 10, le
     -------
     Validation
     """
-    z = _level_z(level)
+    z = level_z(level)
     y, p = _scored(outcome, probability)
     if y.min() == y.max():
         raise DataError("the outcome has a single class: discrimination cannot be measured")
-    auc, se = _auc_se(y, p)
+    auc, se = auc_standard_error(y, p)
     brier, brier_lower, brier_upper = mean_interval((p - y) ** 2, level)
     calibration = calibration_table(y, p, n_bins=n_bins, level=level)
     expected, n = calibration["expected_churners"].to_numpy(), calibration["n"].to_numpy()
@@ -608,7 +609,7 @@ def validate_out_of_time(
     -------
     Validation
     """
-    y = _outcome(later_frame, outcome)
+    y = outcome_values(later_frame, outcome)
     if isinstance(model, CoxModel):
         if horizon is None:
             raise ParameterError("horizon", horizon, "a time horizon when validating a Cox model")
@@ -639,7 +640,7 @@ class AlertList:
 
 def _ranked(frame: pd.DataFrame, probability: str, value: str, outcome: str | None, id_col: str) -> pd.DataFrame:
     """Customers with a probability and a value, by expected value at risk (descending, then id)."""
-    _require(frame, [id_col, probability, value] + ([outcome] if outcome else []), "<frame>", "the alert list")
+    require_columns(frame, [id_col, probability, value] + ([outcome] if outcome else []), "<frame>", "the alert list")
     p = frame[probability].astype("float64")
     if ((p < 0) | (p > 1)).any():
         raise DataError("probabilities must lie in [0, 1]", column=probability)
@@ -654,7 +655,7 @@ def _ranked(frame: pd.DataFrame, probability: str, value: str, outcome: str | No
         index=frame.index,
     )
     if outcome:
-        ranked[outcome] = _outcome(frame, outcome)
+        ranked[outcome] = outcome_values(frame, outcome)
     ranked = ranked.dropna(subset=["churn_probability", "value"])
     return ranked.sort_values(["value_at_risk", id_col], ascending=[False, True], kind="stable")
 
@@ -770,7 +771,7 @@ def alert_list(
     ranked = _ranked(frame, probability, value, outcome, id_col).head(k)
     alerts = ranked.assign(cumulative_value_at_risk=ranked["value_at_risk"].cumsum())
     alerts.insert(0, "rank", np.arange(1, len(alerts) + 1))
-    _require(frame, list(columns), "<frame>", "alert_list")
+    require_columns(frame, list(columns), "<frame>", "alert_list")
     for column in columns:
         alerts[column] = frame.loc[alerts.index, column].to_numpy()
     coverage = alerts_by_capacity(

@@ -62,6 +62,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from analysis.checks import check_date
 from analysis.errors import DataError, ParameterError, check_option, first_examples
 
 __all__ = [
@@ -429,7 +430,7 @@ def rows_up_to(
         A fresh ``RangeIndex``; ``attrs`` kept, with ``rows_after_as_of``.
     """
     check_option("later_rows", later_rows, LATER_ROWS)
-    cutoff = _as_timestamp(as_of, "as_of").normalize()
+    cutoff = check_date(as_of, "as_of").normalize()
     late = (table[date_column] >= cutoff + pd.Timedelta(days=1)).to_numpy()
     n_late = int(late.sum())
     if n_late and later_rows == "refuse":
@@ -654,7 +655,7 @@ def _validate(
     dropped_later = 0
     if as_of is not None and _EVENT_DATE[table] in result:
         date_col = _EVENT_DATE[table]
-        late = (result[date_col] >= _as_timestamp(as_of, "as_of").normalize() + pd.Timedelta(days=1)).to_numpy()
+        late = (result[date_col] >= check_date(as_of, "as_of").normalize() + pd.Timedelta(days=1)).to_numpy()
         result = rows_up_to(
             result,
             as_of,
@@ -734,14 +735,6 @@ def _missing_columns_error(
     return DataError(f"missing required column(s) {names}", file=file, hint=hint)
 
 
-def _as_timestamp(value: Any, parameter: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(parameter, value, "a date such as '1997-09-30'") from exc
-    if pd.isna(stamp):
-        raise ParameterError(parameter, value, "a date such as '1997-09-30'")
-    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def _blank(values: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray]:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.data import _as_timestamp
+from analysis.checks import check_date
 from analysis.engines import Engine, Prepared, Source, open_source
 from analysis.errors import ParameterError, check_option
 
@@ -197,7 +197,7 @@ def customer_summary(
     0           a          1     10.0  30.0            20.0         35.0
     1           b          0      0.0  26.0             NaN          7.0
     """
-    stamp = _as_timestamp(as_of, "as_of").normalize()
+    stamp = check_date(as_of, "as_of").normalize()
     return _customers(transactions, stamp, stamp, time_unit, trailing_days, memory_limit, engine, holdout=False)
 
 
@@ -268,8 +268,8 @@ def calibration_holdout(
         ``duration_holdout`` (its length in ``time_unit``).
     """
     _unit(time_unit)  # a bad unit is refused before the dates are checked
-    start = _as_timestamp(calibration_end, "calibration_end").normalize()
-    end = _as_timestamp(holdout_end, "holdout_end").normalize()
+    start = check_date(calibration_end, "calibration_end").normalize()
+    end = check_date(holdout_end, "holdout_end").normalize()
     if end <= start:
         raise ParameterError("holdout_end", str(end.date()), f"a date after {start.date()}")
     return _customers(transactions, start, end, time_unit, trailing_days, memory_limit, engine, holdout=True)
@@ -327,8 +327,8 @@ def period_table(
     unit, alias = _FREQS[check_option("freq", freq, _FREQS)]
     if not isinstance(dense, bool):
         raise ParameterError("dense", dense, "True or False")
-    low = _as_timestamp(start, "start").date() if start is not None else None
-    high = _as_timestamp(end, "end").date() if end is not None else None
+    low = check_date(start, "start").date() if start is not None else None
+    high = check_date(end, "end").date() if end is not None else None
 
     def build(source: Prepared) -> ir.Table:
         src = source.table
@@ -401,7 +401,7 @@ def rows_after(
     >>> count, first["customer_id"].tolist()
     (1, ['b'])
     """
-    day = _as_timestamp(as_of, "as_of").date()
+    day = check_date(as_of, "as_of").date()
     with open_source(transactions, engine, memory_limit) as source:
         later = source.table.filter(source.table.day > day)
         count = int(source.fetch(later.aggregate(rows=later.count()))["rows"].iloc[0])

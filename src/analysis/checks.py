@@ -1,0 +1,70 @@
+"""The package's shared argument checks: dates, columns, confidence levels.
+
+Each raises the package's own error (:class:`~analysis.errors.ParameterError`
+for a bad argument, :class:`~analysis.errors.DataError` for a table that lacks
+what a step needs) with a message naming the argument or column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+import pandas as pd
+from scipy import stats as sps
+
+from analysis.errors import DataError, ParameterError
+
+__all__ = ["check_date", "level_name", "level_z", "require_columns"]
+
+
+def check_date(value: Any, parameter: str) -> pd.Timestamp:
+    """``value`` as a time-zone-naive :class:`pandas.Timestamp`, or a :class:`ParameterError` naming ``parameter``.
+
+    Examples
+    --------
+    >>> check_date("1998-06-30", "as_of")
+    Timestamp('1998-06-30 00:00:00')
+    >>> check_date("soon", "as_of")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: parameter 'as_of' = 'soon': expected a date such as '1997-09-30'
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(parameter, value, "a date such as '1997-09-30'") from exc
+    if pd.isna(stamp):
+        raise ParameterError(parameter, value, "a date such as '1997-09-30'")
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def require_columns(frame: Any, columns: Sequence[str], table: str, who: str) -> None:
+    """Raise :class:`DataError` unless ``frame`` is a DataFrame holding every one of ``columns``.
+
+    ``table`` names the table in the message, ``who`` the step that needs the columns.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a DataFrame, got {type(frame).__name__}", file=table)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"missing column(s) {missing} needed by {who}", file=table)
+
+
+def level_z(level: float) -> float:
+    """The two-sided normal quantile of a confidence level (1.96 for 0.95), the level checked.
+
+    Examples
+    --------
+    >>> round(level_z(0.95), 4)
+    1.96
+    """
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0 < level < 1:
+        raise ParameterError("level", level, "a confidence level strictly between 0 and 1")
+    return float(sps.norm.ppf(0.5 + level / 2))
+
+
+def level_name(level: float) -> str:
+    """A confidence level as a column suffix: ``0.95 -> "95"``."""
+    return f"{level * 100:g}"
