@@ -49,9 +49,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
-from analysis.clv import BetaGeoModel, simulate_bgnbd  # noqa: E402
-from analysis.data import load_dataset  # noqa: E402
-from analysis.summaries import calibration_holdout  # noqa: E402
+from analysis.data.datasets import load_dataset  # noqa: E402
+from analysis.engines.summaries import calibration_holdout  # noqa: E402
+from analysis.value.clv.beta_geo import BetaGeoModel  # noqa: E402
+from analysis.value.clv.simulate import simulate_bgnbd  # noqa: E402
 
 RESULTS = HERE / "results_clv.json"
 SEED = 20240601

@@ -60,7 +60,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # bench_summaries, next to this file
 sys.path.insert(0, str(HERE.parent / "src"))  # run from a checkout without installing
 
-from analysis.summaries import customer_summary  # noqa: E402
+from analysis.engines.summaries import customer_summary  # noqa: E402
 from bench_summaries import (  # noqa: E402
     AS_OF,
     DATA_DIR,

@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
-from analysis.summaries import customer_summary  # noqa: E402
+from analysis.engines.summaries import customer_summary  # noqa: E402
 
 DATA_DIR = HERE / "_data"
 RESULTS = HERE / "results_summaries.json"

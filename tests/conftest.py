@@ -5,7 +5,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from analysis.data import load_dataset
+from analysis.data.datasets import load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -16,19 +16,14 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import Table2x2
 
-from analysis.churn import (
-    OUTCOMES,
-    auc_interval,
-    b2b_churn_frame,
-    kaplan_meier,
-    logrank,
-    signal_table,
-    survival_at,
-    telco_churn_frame,
-    transaction_churn_frame,
-)
+from analysis.churn.b2b import b2b_churn_frame
+from analysis.churn.frames import telco_churn_frame, transaction_churn_frame
+from analysis.churn.measures import auc_interval, signal_table
+from analysis.churn.signals import OUTCOMES
+from analysis.churn.survival import kaplan_meier, logrank, survival_at
 from analysis.errors import DataError, ParameterError
-from analysis.synthetic import CHURN_MODELS, SIGNALS, B2BData, generate_b2b
+from analysis.synthetic.effects import CHURN_MODELS, SIGNALS, B2BData
+from analysis.synthetic.generate import generate_b2b
 
 DAY = pd.Timedelta(days=1)
 TABLES = ("customers", "transactions", "invoices", "complaints", "contacts")

@@ -19,22 +19,14 @@ import pytest
 from scipy import stats as sps
 from statsmodels.duration.hazard_regression import PHReg
 
-from analysis.churn import b2b_churn_frame, telco_churn_frame, transaction_churn_frame
-from analysis.churn_models import (
-    AlertList,
-    alert_list,
-    alerts_by_capacity,
-    calibration_table,
-    export_alerts_csv,
-    fit_cox,
-    fit_logistic,
-    gains_table,
-    proportional_hazards_test,
-    validate_out_of_time,
-    validate_predictions,
-)
+from analysis.churn.alerts import AlertList, alert_list, alerts_by_capacity, export_alerts_csv
+from analysis.churn.b2b import b2b_churn_frame
+from analysis.churn.frames import telco_churn_frame, transaction_churn_frame
+from analysis.churn.models import fit_cox, fit_logistic, proportional_hazards_test
+from analysis.churn.validation import calibration_table, gains_table, validate_out_of_time, validate_predictions
 from analysis.errors import DataError, ParameterError
-from analysis.synthetic import SIGNALS, generate_b2b
+from analysis.synthetic.effects import SIGNALS
+from analysis.synthetic.generate import generate_b2b
 
 PLANTED = " + ".join(SIGNALS) + " + C(region)"
 #: Signals with no planted effect: given the planted four, churn does not depend on them.

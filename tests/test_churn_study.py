@@ -8,9 +8,9 @@ from pathlib import Path
 import papermill
 import pytest
 
-from analysis import churn_study as study
 from analysis.errors import ParameterError
-from analysis.synthetic import generate_b2b
+from analysis.studies import churn as study
+from analysis.synthetic.generate import generate_b2b
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_churn_signals.ipynb"
 

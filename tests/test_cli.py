@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.data import DATASETS, dataset_path, sha256_file
+from analysis.data.datasets import DATASETS, dataset_path, sha256_file
 
 
 @pytest.mark.e2e
@@ -84,7 +84,7 @@ def test_reproduce_reports_identical_or_differences_and_refuses_changed_inputs(t
 
 
 def test_failed_run_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
-    from analysis import runner
+    from analysis.reporting import run as runner
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -197,7 +197,7 @@ def test_summarize_refuses_missing_folder_and_empty_result_without_leftovers(tmp
 def test_publish_file_never_replaces_and_cleans_up(tmp_path):
     from analysis.errors import ParameterError
     from analysis.files import publish_file
-    from analysis.report import write_metrics
+    from analysis.reporting.folders import write_metrics
 
     target = tmp_path / "metrics.json"
     write_metrics(target, {"a": 1})

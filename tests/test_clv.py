@@ -21,20 +21,15 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, special
 from scipy import stats as sps
 
-from analysis.clv import (
-    BetaGeoModel,
-    Convergence,
-    GammaGammaModel,
-    ParetoNBDModel,
-    _hyp2f1_one,
-    customer_lifetime_value,
-    expected_cumulative_repeat_purchases,
-    simulate_bgnbd,
-    simulate_gamma_gamma,
-    simulate_pareto_nbd,
-)
+from analysis.engines.summaries import calibration_holdout
 from analysis.errors import DataError, ParameterError
-from analysis.summaries import calibration_holdout
+from analysis.value.clv.base import Convergence
+from analysis.value.clv.beta_geo import BetaGeoModel
+from analysis.value.clv.gamma_gamma import GammaGammaModel
+from analysis.value.clv.hypergeometric import hyp2f1_one
+from analysis.value.clv.lifetime_value import customer_lifetime_value, expected_cumulative_repeat_purchases
+from analysis.value.clv.pareto_nbd import ParetoNBDModel
+from analysis.value.clv.simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_pareto_nbd
 
 BG = {"r": 0.5, "alpha": 5.0, "a": 0.8, "b": 2.5}
 PNBD = {"r": 0.5, "alpha": 5.0, "s": 0.7, "beta": 10.0}
@@ -222,7 +217,7 @@ def log_quad_2f1_one(b, c, rho):
 def test_hyp2f1_one_against_independent_formulas(b, excess):
     c = b + 1 + excess
     rho = np.array([1.0, 0.7, 0.1, 0.02, 1e-3, 1e-7, 1e-13])  # 1 - z; below 0.01: the trapezoidal rule
-    got = _hyp2f1_one(np.full(rho.size, b), np.full(rho.size, c), rho)
+    got = hyp2f1_one(np.full(rho.size, b), np.full(rho.size, c), rho)
     if b < 100:  # for large b Euler's integrand is a spike at w = 0 that quad misses
         np.testing.assert_allclose(got[:3], [euler_integral_2f1_one(b, c, 1 - v) for v in rho[:3]], rtol=1e-10)
     np.testing.assert_allclose(got, [log_quad_2f1_one(b, c, v) for v in rho], rtol=1e-10)
@@ -237,7 +232,7 @@ def test_hyp2f1_one_with_negative_excess():
     b, c = 1.5, 2.2
     rho = np.array([0.5, 0.05, 1e-4, 1e-9])
     np.testing.assert_allclose(
-        _hyp2f1_one(np.full(4, b), np.full(4, c), rho), [log_quad_2f1_one(b, c, v) for v in rho], rtol=1e-10
+        hyp2f1_one(np.full(4, b), np.full(4, c), rho), [log_quad_2f1_one(b, c, v) for v in rho], rtol=1e-10
     )
 
 

@@ -10,17 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data import (
-    CONTRACT,
-    DATASETS,
-    dataset_path,
-    load_dataset,
-    profile_transactions,
-    read_customers,
-    read_events,
-    read_table,
-    read_transactions,
-)
+from analysis.data.contract import CONTRACT
+from analysis.data.datasets import DATASETS, dataset_path, load_dataset
+from analysis.data.profile import profile_transactions
+from analysis.data.readers import read_customers, read_events, read_table, read_transactions
 from analysis.errors import DataError, ParameterError
 
 # --------------------------------------------------------------------------- shipped data

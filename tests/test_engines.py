@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.engines import check_engine, engine_label
+from analysis.engines.select import check_engine, engine_label
+from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
 from analysis.errors import DataError, ParameterError
-from analysis.summaries import calibration_holdout, customer_summary, period_table
 
 START = pd.Timestamp("2023-01-01")
 
@@ -230,9 +230,9 @@ def test_spark_summary_of_the_shipped_data_matches(spark, cdnow):
 
 
 def test_study_parameters_take_an_engine_and_refuse_a_bad_one():
-    from analysis.churn_study import ChurnParameters
-    from analysis.grading_study import GradingParameters
-    from analysis.value_study import ValueParameters
+    from analysis.studies.churn import ChurnParameters
+    from analysis.studies.grading import GradingParameters
+    from analysis.studies.value import ValueParameters
 
     for declaration in (GradingParameters, ChurnParameters, ValueParameters):
         assert declaration().engine == "duckdb"
@@ -242,7 +242,7 @@ def test_study_parameters_take_an_engine_and_refuse_a_bad_one():
 
 
 def test_churn_signals_on_spark_equal_those_on_duckdb(spark, cdnow):
-    from analysis.churn import transaction_churn_frame
+    from analysis.churn.frames import transaction_churn_frame
 
     options = {"as_of": "1997-12-31", "horizon_days": 90, "data_end": "1998-06-30"}
     identical(transaction_churn_frame(cdnow, engine="spark", **options), transaction_churn_frame(cdnow, **options))
@@ -351,7 +351,7 @@ def test_time_zone_aware_columns_are_refused_on_every_engine(tmp_path):
 
 
 def test_passwords_are_never_recorded_but_environment_placeholders_work(tmp_path, monkeypatch, warehouse):
-    from analysis.grading_study import GradingParameters
+    from analysis.studies.grading import GradingParameters
 
     with pytest.raises(ParameterError, match="literal password") as error:
         GradingParameters(engine="trino://analyst:s3cret@host/hive/sales")
@@ -520,8 +520,8 @@ def test_untrimmed_means_the_same_on_every_engine(tmp_path, engine):
 
 
 def test_b2b_signals_use_the_engine_too():
-    from analysis.churn import b2b_churn_frame
-    from analysis.synthetic import generate_b2b
+    from analysis.churn.b2b import b2b_churn_frame
+    from analysis.synthetic.generate import generate_b2b
 
     data = generate_b2b(300, seed=1)
     tables = (data.customers, data.transactions, data.invoices, data.complaints, data.contacts)

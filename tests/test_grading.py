@@ -12,16 +12,8 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 from analysis.errors import DataError, ParameterError
-from analysis.grading import (
-    SCHEMES,
-    Scheme,
-    composite_score,
-    computed_abc_limits,
-    cutoff_sweep,
-    grade_customers,
-    grade_table,
-    make_scheme,
-)
+from analysis.grading.grades import composite_score, cutoff_sweep, grade_customers, grade_table
+from analysis.grading.schemes import SCHEMES, Scheme, computed_abc_limits, make_scheme
 
 
 def summary_from(values, first_purchase="2023-01-01", **extra):
@@ -242,7 +234,7 @@ def test_computed_abc_matches_the_analytic_exponential_curve():
 
 
 def test_fmm_spline_reproduces_cubics_exactly():
-    from analysis.grading import _fmm_spline
+    from analysis.grading.schemes import _fmm_spline
 
     x = np.sort(np.random.default_rng(1).uniform(0, 3, 12))
 
@@ -281,7 +273,7 @@ def test_grade_table_shares_add_up(cdnow_summary):
 
 @pytest.fixture(scope="module")
 def cdnow_summary(cdnow):
-    from analysis.summaries import customer_summary
+    from analysis.engines.summaries import customer_summary
 
     return customer_summary(cdnow, "1997-12-31")
 
@@ -301,7 +293,7 @@ def test_quota_grades_do_not_depend_on_customers_who_are_not_graded():
 
 
 def test_score_percentiles_match_pandas_average_rank_for_members():
-    from analysis.grading import _percentile_against
+    from analysis.grading.grades import _percentile_against
 
     x = np.random.default_rng(2).integers(0, 10, 50).astype(float)
     np.testing.assert_allclose(_percentile_against(x, x), pd.Series(x).rank(method="average", pct=True))

@@ -10,10 +10,10 @@ import pandas as pd
 import papermill
 import pytest
 
-from analysis import grading_study as study
+from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
 from analysis.errors import ParameterError
-from analysis.summaries import calibration_holdout, customer_summary, period_table
-from analysis.synthetic import generate_b2b
+from analysis.studies import grading as study
+from analysis.synthetic.generate import generate_b2b
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_grading_thresholds.ipynb"
 
@@ -124,8 +124,8 @@ def test_compare_schemes_reports_every_scheme_consistently(synthetic_case):
 
 def test_sentences_quote_the_numbers(synthetic_case):
     params, summary, _, _ = synthetic_case
-    from analysis.concentration import concentration_table
-    from analysis.grading import grade_table
+    from analysis.grading.concentration import concentration_table
+    from analysis.grading.grades import grade_table
 
     concentration = concentration_table(study.active_values(summary, params), n_boot=50)
     top20 = concentration.set_index("measure").loc["top 20% share of value", "estimate"]

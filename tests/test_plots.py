@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis import plots
-from analysis.concentration import lorenz_curve, pareto_curve
-from analysis.grading import cutoff_sweep
+from analysis.grading.concentration import lorenz_curve, pareto_curve
+from analysis.grading.grades import cutoff_sweep
 
 VALUES = np.random.default_rng(0).lognormal(3, 1, 500)
 

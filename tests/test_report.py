@@ -9,7 +9,8 @@ import pytest
 
 from analysis.cli import main
 from analysis.errors import ParameterError
-from analysis.runner import compare_metrics, period_end, period_parameters
+from analysis.reporting.reproduce import compare_metrics
+from analysis.studies.periods import period_end, period_parameters
 
 
 def test_period_dates_use_only_data_up_to_the_period_end():
@@ -79,7 +80,7 @@ def test_bad_report_requests_write_nothing(tmp_path, capsys):
 def test_runs_started_at_once_get_separate_complete_folders(tmp_path):
     import threading
 
-    from analysis.report import atomic_run_folder
+    from analysis.reporting.folders import atomic_run_folder
 
     barrier = threading.Barrier(6)
     finals = []

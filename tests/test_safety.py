@@ -101,7 +101,7 @@ def test_check_plain_refuses_what_is_not_data(value):
 def test_injected_source_must_be_literals_equal_to_the_values():
     from papermill.translators import translate_parameters
 
-    awkward = {"s": 'q"uo\'te \\ back\nline \t tab \x00 nul 中文', "d": {"k": ["x", 1, 2.5, None, True]}}
+    awkward = {"s": "q\"uo'te \\ back\nline \t tab \x00 nul 中文", "d": {"k": ["x", 1, 2.5, None, True]}}
     check_injected_source(translate_parameters("python3", "python", awkward), awkward)
     with pytest.raises(ParameterError, match="'s'"):
         check_injected_source('s = __import__("os").getcwd()\n', {"s": "x"})
@@ -131,7 +131,7 @@ def test_binary_tag_in_a_dict_parameter_executes_nothing_and_writes_nothing(tmp_
 
 
 def test_a_study_never_receives_bytes_even_from_the_python_api(tmp_path):
-    from analysis.runner import run_study
+    from analysis.reporting.execute import run_study
 
     sentinel = tmp_path / "pwned"
     with pytest.raises(ParameterError):
@@ -147,8 +147,8 @@ def test_strings_full_of_quotes_reach_the_notebook_unchanged(tmp_path, monkeypat
 
     import nbformat
 
-    from analysis import studies
-    from analysis.runner import run_study
+    from analysis.reporting.execute import run_study
+    from analysis.studies import registry as studies
 
     notebook = tmp_path / "echo.ipynb"
     nb = nbformat.v4.new_notebook()
@@ -170,7 +170,7 @@ def test_strings_full_of_quotes_reach_the_notebook_unchanged(tmp_path, monkeypat
     monkeypatch.setitem(studies.STUDIES, "echo", studies.Study("echo", str(notebook), Echo))
     sentinel = tmp_path / "pwned"
     text = _injection(sentinel) + '\\" \\\\ \n \'\'\' """ {metrics_path}'
-    mapping = {"k\"ey": [text, 1, None], "中文": "值"}
+    mapping = {'k"ey': [text, 1, None], "中文": "值"}
     run = tmp_path / "run {x}"
     (run / "metrics").mkdir(parents=True)
     outcome = run_study("echo", run, {"text": text, "mapping": mapping})
@@ -191,7 +191,7 @@ def test_pseudonym_is_hmac_sha256_rfc4231():
 
 
 def test_pseudonyms_cannot_be_recomputed_without_the_key(tmp_path):
-    from analysis.churn_models import export_alerts_csv
+    from analysis.churn.alerts import export_alerts_csv
 
     key = b"k" * 32
     alerts = pd.DataFrame({"customer_id": ["C1", "=cmd|x"], "value_at_risk": [2.0, 1.0]})
@@ -270,7 +270,7 @@ def test_every_csv_the_package_writes_is_formula_safe(tmp_path):
     out = tmp_path / "summary.csv"
     assert main(["summarize", str(sales), "--as-of", "2024-01-31", "--out", str(out)]) == 0
     cells = pd.read_csv(out, dtype=str)["customer_id"].tolist()
-    assert sorted(cells) == sorted(["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "'-2", "plain"])
+    assert sorted(cells) == sorted(['\'=HYPERLINK("http://x","y")', "'+1", "'@SUM(A1)", "'-2", "plain"])
     from analysis.files import write_table
 
     write_table(tmp_path / "t.csv", pd.DataFrame({"=x": ["\tcmd", "\rcmd", "ok"], "n": [-1, 2, 3]}))
@@ -348,7 +348,7 @@ def test_relative_paths_mean_the_directory_the_command_ran_from(tmp_path, monkey
 
 
 def test_disk_full_is_one_line_exit_3_and_leaves_nothing(tmp_path, monkeypatch, capsys):
-    from analysis import runner
+    from analysis.reporting import run as runner
 
     def full(path, payload):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -403,7 +403,7 @@ def test_stale_staging_folders_are_removed_or_reported(tmp_path, caplog):
     import fcntl
     import socket
 
-    from analysis.report import OWNER_FILE, atomic_run_folder
+    from analysis.reporting.folders import OWNER_FILE, atomic_run_folder
 
     stale = tmp_path / ".main.abc123.partial"
     stale.mkdir()
@@ -422,7 +422,7 @@ def test_stale_staging_folders_are_removed_or_reported(tmp_path, caplog):
         with caplog.at_level("WARNING", logger="analysis"), atomic_run_folder(tmp_path, "run") as run:
             (run.staging / "x.txt").write_text("x")
             # While this run writes, another run's clean-up must leave it alone.
-            from analysis.report import remove_stale_staging
+            from analysis.reporting.folders import remove_stale_staging
 
             assert remove_stale_staging(tmp_path) == []
             assert run.staging.exists()
@@ -439,7 +439,7 @@ def _echo_study(tmp_path, monkeypatch, body: str):
 
     import nbformat
 
-    from analysis import studies
+    from analysis.studies import registry as studies
 
     notebook = tmp_path / "echo.ipynb"
     nb = nbformat.v4.new_notebook()
@@ -463,7 +463,7 @@ def _echo_study(tmp_path, monkeypatch, body: str):
 
 @pytest.mark.e2e
 def test_a_full_disk_inside_a_study_publishes_nothing(tmp_path, monkeypatch, capsys):
-    from analysis.runner import execute_run
+    from analysis.reporting.run import execute_run
 
     body = "raise OSError(28, 'No space left on device', 'big.parquet')"
     _echo_study(tmp_path, monkeypatch, body)
@@ -474,7 +474,7 @@ def test_a_full_disk_inside_a_study_publishes_nothing(tmp_path, monkeypatch, cap
 
 
 def test_relative_engine_files_are_made_absolute(tmp_path, monkeypatch):
-    from analysis.runner import run_parameters
+    from analysis.reporting.execute import run_parameters
 
     monkeypatch.chdir(tmp_path)
     values = run_parameters("grading", {"engine": "duckdb://local.ddb", "compare": ("a", ("b",))})
@@ -491,7 +491,7 @@ def test_a_study_that_cannot_use_the_data_is_refused_up_front(tmp_path, capsys):
 
 
 def test_an_unreadable_manifest_is_left_out_of_the_index(tmp_path, caplog):
-    from analysis.runner import write_index
+    from analysis.reporting.index import write_index
 
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text("{not json")
@@ -540,8 +540,11 @@ def test_summarize_refuses_rows_after_as_of_unless_asked(tmp_path, capsys):
 def test_summarize_in_place_counts_later_rows_on_the_engine(tmp_path, capsys):
     folder = tmp_path / "sales.parquet"
     pd.DataFrame(
-        {"customer_id": ["A", "A", "B"], "date": pd.to_datetime(["2024-01-01", "2024-02-10", "2024-03-01"]),
-         "amount": [5.0, 7.0, 1.0]}
+        {
+            "customer_id": ["A", "A", "B"],
+            "date": pd.to_datetime(["2024-01-01", "2024-02-10", "2024-03-01"]),
+            "amount": [5.0, 7.0, 1.0],
+        }
     ).to_parquet(folder, index=False)
     out = tmp_path / "s.parquet"
     assert main(["summarize", str(folder), "--as-of", "2024-01-31", "--out", str(out)]) == 1
@@ -564,20 +567,20 @@ def test_runs_refuse_future_dated_rows_before_publishing(tmp_path, capsys):
 
 
 def test_a_study_date_before_the_data_end_refuses_later_rows_or_drops_them_when_asked():
-    from analysis.sources import load_transactions
+    from analysis.studies.sources import load_transactions
 
     with pytest.raises(DataError, match="after the analysis date 1998-03-31 in 5,906 rows"):
         load_transactions("cdnow", up_to="1998-03-31")
     kept = load_transactions("cdnow", up_to="1998-03-31", later_rows="drop")
     assert kept["date"].max() <= pd.Timestamp("1998-03-31") and kept.attrs["rows_after_as_of"] == 5_906
-    from analysis.data import profile_transactions
+    from analysis.data.profile import profile_transactions
 
     profile = profile_transactions(kept).set_index("measure")["value"]
     assert profile["rows dated after the analysis date, left out"] == "5906"
 
 
 def test_a_message_after_dropping_later_rows_quotes_the_right_line(tmp_path):
-    from analysis.data import read_transactions
+    from analysis.data.readers import read_transactions
 
     sales = tmp_path / "sales.csv"
     sales.write_text("customer_id,date,amount\nA,2024-03-01,999\nB,2024-01-02,-7\n")
@@ -586,7 +589,7 @@ def test_a_message_after_dropping_later_rows_quotes_the_right_line(tmp_path):
 
 
 def test_huge_amounts_are_refused_at_reading_with_the_line(tmp_path):
-    from analysis.data import read_transactions
+    from analysis.data.readers import read_transactions
 
     sales = tmp_path / "sales.csv"
     sales.write_text("customer_id,date,amount\nA,2024-01-01,5\nB,2024-01-02,1e308\nC,2024-01-03,-2e14\n")

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.engines.summaries import calibration_holdout, period_table
 from analysis.errors import ParameterError
-from analysis.grading import grade_customers, grade_frame, make_scheme
-from analysis.policy import CONTACT_CADENCE, SERVICE_POLICY, service_policy, workload
-from analysis.stability import grade_history, grade_retention, migration_matrix
-from analysis.summaries import calibration_holdout, period_table
-from analysis.validity import future_value_by_grade, grade_separation
+from analysis.grading.grades import grade_customers, grade_frame
+from analysis.grading.policy import CONTACT_CADENCE, SERVICE_POLICY, service_policy, workload
+from analysis.grading.schemes import make_scheme
+from analysis.grading.stability import grade_history, grade_retention, migration_matrix
+from analysis.grading.validity import future_value_by_grade, grade_separation
 
 
 def random_transactions(seed: int, customers: int = 300, rows: int = 4_000) -> pd.DataFrame:

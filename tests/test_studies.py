@@ -13,7 +13,7 @@ import yaml
 
 from analysis.cli import main
 from analysis.errors import ParameterError
-from analysis.studies import STUDIES, parameter_table, resolve_parameters
+from analysis.studies.registry import STUDIES, parameter_table, resolve_parameters
 
 
 @pytest.mark.parametrize("study", sorted(STUDIES))

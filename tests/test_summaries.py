@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
 from analysis.errors import DataError, ParameterError
-from analysis.summaries import calibration_holdout, customer_summary, period_table
 
 # --------------------------------------------------------------------------- reference
 

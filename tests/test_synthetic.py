@@ -11,16 +11,12 @@ import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.data import CONTRACT, read_table
+from analysis.data.contract import CONTRACT
+from analysis.data.readers import read_table
 from analysis.errors import DataError, ParameterError
-from analysis.synthetic import (
-    CHURN_MODELS,
-    DEFAULT_EFFECTS,
-    SIGNALS,
-    B2BData,
-    b2b_signals,
-    generate_b2b,
-)
+from analysis.synthetic.effects import CHURN_MODELS, DEFAULT_EFFECTS, SIGNALS, B2BData
+from analysis.synthetic.generate import generate_b2b
+from analysis.synthetic.signals import b2b_signals
 
 TABLES = ["transactions", "customers", "invoices", "complaints", "contacts"]
 RHS = " + ".join(SIGNALS) + " + C(region)"

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import DataError, ParameterError
-from analysis.policy import VALUE_RISK_ACTIONS
-from analysis.value import (
+from analysis.grading.policy import VALUE_RISK_ACTIONS
+from analysis.value.tiers import (
     DEFAULT_SEGMENT_RULES,
     absolute_tiers,
     rfm_scores,

@@ -9,9 +9,9 @@ import numpy as np
 import papermill
 import pytest
 
-from analysis import value_study as study
+from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import DataError, ParameterError
-from analysis.summaries import calibration_holdout, customer_summary
+from analysis.studies import value as study
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_value_tiers.ipynb"
 

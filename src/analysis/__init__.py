@@ -22,7 +22,8 @@ are package data: an installed package runs a study from any folder.
 
 import logging
 
-from analysis.data import load_dataset, read_customers, read_events, read_transactions
+from analysis.data.datasets import load_dataset
+from analysis.data.readers import read_customers, read_events, read_transactions
 from analysis.errors import AnalysisError, DataError, ParameterError
 
 __all__ = [

@@ -20,20 +20,20 @@ from typing import Any
 import pandas as pd
 
 from analysis import __version__
-from analysis.data import (
-    DATASETS,
-    load_dataset,
-    profile_transactions,
-    read_transactions,
-    rows_up_to,
-)
-from analysis.engines import check_engine
+from analysis.data.datasets import DATASETS, load_dataset
+from analysis.data.profile import profile_transactions
+from analysis.data.readers import read_transactions
+from analysis.data.validate import rows_up_to
+from analysis.engines.select import check_engine
+from analysis.engines.summaries import customer_summary, rows_after
 from analysis.errors import AnalysisError, DataError, ParameterError
 from analysis.files import publish_file, write_table
-from analysis.parameters import load_yaml_data
-from analysis.runner import RunResult, execute_run, period_end, period_parameters, reproduce, write_index
-from analysis.studies import STUDIES, parameter_table, resolve_parameters
-from analysis.summaries import customer_summary, rows_after
+from analysis.reporting.index import write_index
+from analysis.reporting.reproduce import reproduce
+from analysis.reporting.run import RunResult, execute_run
+from analysis.studies.periods import period_end, period_parameters
+from analysis.studies.registry import STUDIES, parameter_table
+from analysis.studies.request import gather
 
 log = logging.getLogger("analysis")
 
@@ -291,65 +291,16 @@ def _summary_source(args: argparse.Namespace) -> pd.DataFrame | str:
 
 
 def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict[str, dict[str, Any]]:
-    """Every chosen study's parameters from --params and -p, checked (ParameterError before anything runs).
-
-    With ``resolve=False`` the given values are returned as they are (the
-    periodic report adds each period's dates before checking).
-    """
-    for name in args.studies:
-        if name not in STUDIES:
-            raise ParameterError("study", name, f"one of {sorted(STUDIES)}")
-    chosen = list(dict.fromkeys(args.studies)) or list(STUDIES)
-    values: dict[str, dict[str, Any]] = {study: {} for study in chosen}
-    if args.params:
-        try:
-            text = Path(args.params).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ParameterError("--params", args.params, f"a readable YAML file ({exc})") from exc
-        loaded = load_yaml_data(text, f"--params {args.params}")
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ParameterError("--params", args.params, "a YAML mapping")
-        if set(loaded) <= set(STUDIES) and all(isinstance(v, dict) for v in loaded.values()):
-            for study, mapping in loaded.items():
-                if study in values:
-                    values[study].update(mapping)
-        elif len(chosen) == 1:
-            values[chosen[0]].update(loaded)
-        else:
-            raise ParameterError("--params", args.params, "a mapping {study: {parameter: value}} for several studies")
-    for item in args.parameter:
-        key, sep, text = item.partition("=")
-        if not sep:
-            raise ParameterError("-p", item, "NAME=VALUE or STUDY.NAME=VALUE")
-        study, dot, name = key.partition(".")
-        targets = [study] if dot else [s for s in chosen if key in parameter_table(s)["parameter"].tolist()]
-        name = name if dot else key
-        if not targets or (dot and study not in values):
-            raise ParameterError(key, text, f"a parameter of a chosen study ({', '.join(chosen)})")
-        value = load_yaml_data(text, name)
-        for target in targets:
-            values[target][name] = value
-    if getattr(args, "drop_later_rows", False):
-        for given in values.values():
-            given.setdefault("later_rows", "drop")
-    if args.engine is not None:
-        check_engine(args.engine, recorded=True)
-        for study, given in values.items():
-            if given.get("engine", args.engine) != args.engine:
-                raise ParameterError(
-                    f"{study}.engine", given["engine"], f"{args.engine!r} as --engine says, or no --engine"
-                )
-            given["engine"] = args.engine
-    if not resolve:
-        return values
-    if args.as_of:
-        # Every study's dates as at --as-of, as in a report (the churn study is scored
-        # where outcomes are known by then); a given date contradicting it is refused.
-        end = pd.Timestamp(args.as_of).normalize()
-        return {study: period_parameters(study, end, given) for study, given in values.items()}
-    return {study: resolve_parameters(study, given) for study, given in values.items()}
+    """Every chosen study's parameters from the command's options (:func:`analysis.studies.request.gather`)."""
+    return gather(
+        args.studies,
+        params_file=args.params,
+        overrides=args.parameter,
+        engine=args.engine,
+        drop_later_rows=getattr(args, "drop_later_rows", False),
+        as_of=getattr(args, "as_of", None) if resolve else None,
+        resolve=resolve,
+    )
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,0 +1,51 @@
+"""Study 2, churn signals: frames, signal strength, survival, models, validation and alert lists.
+
+Modules: ``signals`` (the signal names), ``frames`` and ``b2b`` (churn frames), ``measures``
+(the signal table), ``survival``, ``models``, ``validation``, ``alerts``.
+
+Frames and measures
+-------------------
+Churn study, part 1: point-in-time churn frames, the signal table and survival curves.
+
+Two settings (``DOMAIN.md`` section 2):
+
+**Transactions** (non-contractual: CDNOW, the synthetic B2B data)
+    Churn is defined operationally. At an analysis date ``as_of`` the
+    population is every customer with a purchase in the lookback window
+    ``(as_of - lookback_days, as_of]``; such a customer has ``churned`` if they
+    make no purchase in the ``horizon_days`` after ``as_of``. Every signal is
+    computed only from rows dated on or before ``as_of`` (the frames split
+    the tables at ``as_of`` *before* anything is computed, and payments made
+    after ``as_of`` count as not yet made), so no outcome information can leak
+    into them. Outcomes come only from rows after ``as_of``.
+**Subscriptions** (contractual: Telco)
+    The churn flag is given and tenure is the survival time.
+
+One row per customer, with fixed column names, built by
+:func:`transaction_churn_frame`, :func:`b2b_churn_frame` and
+:func:`telco_churn_frame`; every analysis takes such a frame. Aggregation of
+raw transactions is left to :mod:`analysis.summaries`; the B2B flags reuse
+:func:`analysis.synthetic.b2b_signals`, so they are defined exactly as in the
+generator.
+
+The models, out-of-time validation and alert lists are in
+:mod:`analysis.churn_models`.
+
+
+Models, validation and alerts
+-----------------------------
+Churn study, part 2: multivariate models, out-of-time validation and alert lists.
+
+Works on the churn frames of :mod:`analysis.churn`:
+
+- :func:`fit_logistic` (statsmodels ``logit``) gives odds ratios with
+  intervals; :func:`fit_cox` (statsmodels ``PHReg``) hazard ratios and a
+  proportional-hazards check per covariate (:func:`proportional_hazards_test`,
+  Grambsch and Therneau's test on scaled Schoenfeld residuals).
+- :func:`validate_out_of_time` scores a model fitted at one ``as_of`` on the
+  frame of a later one: AUC, Brier score, calibration and gains tables.
+- :func:`alert_list` / :func:`alerts_by_capacity`: whom a team of capacity K
+  should call, ranked by expected value at risk, and what that covers;
+  :func:`export_alerts_csv` writes the list safely.
+
+"""

@@ -1,0 +1,205 @@
+"""The B2B churn frame: transaction signals plus late payments, complaints and contact gaps from the CRM tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.checks import require_columns
+from analysis.churn.frames import DAY, check_day, check_share, last_day, split_at, transaction_churn_frame, whole_days
+from analysis.churn.signals import OUTCOMES
+from analysis.engines.prepared import Engine
+from analysis.synthetic.signals import b2b_signals
+
+__all__ = ["b2b_churn_frame"]
+
+
+def b2b_churn_frame(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    invoices: pd.DataFrame,
+    complaints: pd.DataFrame,
+    contacts: pd.DataFrame,
+    *,
+    as_of: str | pd.Timestamp,
+    horizon_days: int = 90,
+    lookback_days: int = 365,
+    window_days: int = 90,
+    drop_size: float = 0.5,
+    gap_factor: float = 2.0,
+    min_late: int = 2,
+    gap_days: int = 30,
+    min_collection_ratio: float = 0.8,
+    data_end: str | pd.Timestamp | None = None,
+    grades: pd.DataFrame | None = None,
+    engine: Engine = "duckdb",
+) -> pd.DataFrame:
+    """The transaction churn frame plus the B2B warning signs (payments, complaints, contacts).
+
+    Every table is cut at ``as_of`` before anything is computed: event rows
+    dated after it are dropped and payments dated after it count as not yet
+    made. The 0/1 flags ``late_payments``, ``complaint`` and ``contact_gap``
+    are those of :func:`analysis.synthetic.b2b_signals` (same definitions and
+    thresholds); ``frequency_drop`` (from :func:`transaction_churn_frame`)
+    equals its namesake there with ``drop_ratio = 1 - drop_size``.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        ``customer_id``, optional ``region`` (carried over) and ``churn_date``
+        (gives ``recorded_churn`` / ``time_to_churn``; customers who churned
+        on or before ``as_of`` are left out). Other columns are not read.
+    transactions : DataFrame
+        ``customer_id``, ``date``, ``amount``.
+    invoices : DataFrame
+        ``customer_id``, ``invoice_date``, ``due_date``, ``paid_date``, ``amount``.
+    complaints, contacts : DataFrame
+        ``customer_id``, ``date``.
+    as_of, horizon_days, lookback_days, window_days, drop_size, gap_factor, grades, engine
+        As for :func:`transaction_churn_frame`.
+    min_late : int
+        Late invoices in the recent period that make ``late_payments`` (2: "2 or
+        more in a quarter" with the default 90-day window).
+    gap_days : int
+        Longest contact gap allowed (30: "no contact for over a month").
+    min_collection_ratio : float
+        ``collections_imbalance`` flags collections below this share of sales.
+    data_end : date, optional
+        Last day of the data (default: the latest date in any table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`transaction_churn_frame` for the customers in
+        ``customers`` (and ``region`` if given), plus, over the recent period
+        ``(as_of - W, as_of]`` and as known at ``as_of``:
+
+        - ``late_payments`` (0/1), ``late_invoices`` (count): invoices of the
+          period paid after their due date, or unpaid and past due;
+        - ``overdue_receivables`` (0/1), ``overdue_amount``: amount of all
+          invoices past due and unpaid at ``as_of``;
+        - ``invoiced_recent``, ``collected_recent`` (payments received in the
+          period), ``collection_ratio`` (their ratio; NaN if nothing was
+          invoiced), ``collections_imbalance`` (0/1: ratio below
+          ``min_collection_ratio``);
+        - ``complaint`` (0/1), ``complaints_recent`` (count);
+        - ``contact_gap`` (0/1: more than ``gap_days`` since the last contact,
+          or never contacted), ``days_since_contact`` (NaN if never).
+
+        Outcomes, if ``customers`` has ``churn_date``: ``recorded_churn``
+        (0/1: churn date in ``(as_of, data_end]``) and ``time_to_churn`` (days
+        from ``as_of`` to the churn date, or to ``data_end``).
+    """
+    who = "b2b_churn_frame"
+    for name, frame, columns in (
+        ("customers", customers, ["customer_id"]),
+        ("transactions", transactions, ["customer_id", "date", "amount"]),
+        ("invoices", invoices, ["customer_id", "invoice_date", "due_date", "paid_date", "amount"]),
+        ("complaints", complaints, ["customer_id", "date"]),
+        ("contacts", contacts, ["customer_id", "date"]),
+    ):
+        require_columns(frame, columns, name, who)
+    as_day = check_day("as_of", as_of)
+    window = whole_days("window_days", window_days)
+    ratio = check_share("min_collection_ratio", min_collection_ratio, 0.0, np.inf)
+    if data_end is not None:
+        end = check_day("data_end", data_end)
+    else:
+        dated = [transactions["date"], invoices["invoice_date"], invoices["paid_date"]]
+        end = last_day([*dated, complaints["date"], contacts["date"]])
+    base = transaction_churn_frame(
+        transactions,
+        as_of=as_day,
+        horizon_days=horizon_days,
+        lookback_days=lookback_days,
+        window_days=window,
+        drop_size=drop_size,
+        gap_factor=gap_factor,
+        data_end=end,
+        grades=grades,
+        engine=engine,
+    )
+    people = customers[["customer_id"] + (["region"] if "region" in customers.columns else [])]
+    if "churn_date" in customers.columns:
+        gone = customers["churn_date"].dt.normalize() <= as_day
+        people = people[~gone.to_numpy()]
+    past_invoices, _ = split_at(invoices, "invoice_date", as_day, end)
+    paid = past_invoices["paid_date"].dt.normalize()
+    past_invoices = past_invoices.assign(paid_date=paid.where(paid <= as_day))  # later payments: unknown
+    past = {
+        "transactions": split_at(transactions, "date", as_day, end)[0],
+        "invoices": past_invoices,
+        "complaints": split_at(complaints, "date", as_day, end)[0],
+        "contacts": split_at(contacts, "date", as_day, end)[0],
+    }
+    flags = b2b_signals(
+        people,
+        **past,
+        as_of=as_day,
+        window_days=window,
+        min_late=min_late,
+        gap_days=gap_days,
+        drop_ratio=1.0 - float(drop_size),
+    ).drop(columns="frequency_drop")
+    extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
+    frame = base.merge(flags, on="customer_id", how="inner", validate="1:1").merge(
+        extra, on="customer_id", how="left", validate="1:1"
+    )
+    if "churn_date" in customers.columns:
+        churn = customers.drop_duplicates("customer_id").set_index("customer_id")["churn_date"].dt.normalize()
+        days = (frame["customer_id"].map(churn) - as_day).dt.days.to_numpy(dtype="float64")
+        follow_up = float((end - as_day).days)
+        recorded = ~np.isnan(days) & (days <= follow_up)
+        frame["recorded_churn"] = recorded.astype("int64")
+        frame["time_to_churn"] = np.where(recorded, days, follow_up)
+    outcomes = [c for c in OUTCOMES if c in frame.columns]
+    return frame[[c for c in frame.columns if c not in outcomes] + outcomes].reset_index(drop=True)
+
+
+def _b2b_amounts(
+    ids: pd.Series, past: dict[str, pd.DataFrame], as_day: pd.Timestamp, window: int, min_ratio: float
+) -> pd.DataFrame:
+    """Counts and amounts behind the B2B flags, from tables already cut at ``as_of``."""
+    start = as_day - window * DAY
+    inv = past["invoices"]
+    issued = inv["invoice_date"].dt.normalize()
+    due = inv["due_date"].dt.normalize()
+    paid = inv["paid_date"]  # NaT: not paid by as_of
+    unpaid_past_due = paid.isna() & (due < as_day)
+    late = (issued > start) & ((paid.notna() & (paid > due)) | unpaid_past_due)
+    amount = inv["amount"].astype("float64")
+    by_customer = (
+        pd.DataFrame(
+            {
+                "customer_id": inv["customer_id"],
+                "late_invoices": late.astype("int64"),
+                "overdue_amount": amount.where(unpaid_past_due, 0.0),
+                "invoiced_recent": amount.where(issued > start, 0.0),
+                "collected_recent": amount.where(paid > start, 0.0),
+            }
+        )
+        .groupby("customer_id")
+        .sum()
+    )
+    complaints = past["complaints"]
+    recent = complaints.loc[complaints["date"].dt.normalize() > start, "customer_id"].value_counts()
+    contacts = past["contacts"]
+    last_contact = contacts.assign(day=contacts["date"].dt.normalize()).groupby("customer_id")["day"].max()
+    out = by_customer.reindex(ids.to_numpy()).fillna(0.0)
+    invoiced, collected = out["invoiced_recent"].to_numpy(), out["collected_recent"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(invoiced > 0, collected / invoiced, np.nan)
+    return pd.DataFrame(
+        {
+            "customer_id": ids.to_numpy(),
+            "late_invoices": out["late_invoices"].to_numpy(dtype="int64"),
+            "overdue_receivables": (out["overdue_amount"].to_numpy() > 0).astype("int64"),
+            "overdue_amount": out["overdue_amount"].to_numpy(),
+            "invoiced_recent": invoiced,
+            "collected_recent": collected,
+            "collection_ratio": ratio,
+            "collections_imbalance": ((invoiced > 0) & (collected < min_ratio * invoiced)).astype("int64"),
+            "complaints_recent": recent.reindex(ids.to_numpy()).fillna(0).to_numpy(dtype="int64"),
+            "days_since_contact": (as_day - last_contact.reindex(ids.to_numpy())).dt.days.to_numpy(dtype="float64"),
+        }
+    )

@@ -1,0 +1,324 @@
+"""Multivariable churn models: logistic (odds ratios) and Cox regression (hazard ratios, PH check)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from scipy import stats as sps
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from analysis.checks import level_name, level_z
+from analysis.churn.measures import outcome_values
+from analysis.churn.survival import survival_data
+from analysis.errors import ParameterError, check_option
+from analysis.stats import StatisticalResult, results_table
+
+__all__ = ["CoxModel", "LogisticModel", "fit_cox", "fit_logistic", "proportional_hazards_test"]
+
+log = logging.getLogger("analysis")
+
+
+_TRANSFORMS = ("km", "rank", "identity", "log")
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """A fitted logistic churn model.
+
+    Attributes
+    ----------
+    formula : str
+        The statsmodels formula (``"churned ~ late_payments + C(region)"``).
+    odds_ratios : DataFrame
+        One row per term except the intercept, indexed by ``term``:
+        ``coefficient`` (log odds ratio), ``standard_error``, ``odds_ratio``,
+        ``lower_95`` / ``upper_95`` (Wald interval of the odds ratio),
+        ``p_value``.
+    n, churners : int
+        Rows used (complete cases) and churners among them.
+    log_likelihood, aic : float
+        Fit statistics.
+    level : float
+        Confidence level of the intervals.
+    result_ : statsmodels results
+        The underlying fit.
+    """
+
+    formula: str
+    odds_ratios: pd.DataFrame
+    n: int
+    churners: int
+    log_likelihood: float
+    aic: float
+    level: float
+    result_: Any = field(repr=False)
+
+    def predict(self, data: pd.DataFrame | None = None) -> pd.Series:
+        """Churn probability per row of ``data`` (default: the fitted rows).
+
+        Rows with a missing covariate get NaN; ``data`` is not modified.
+        """
+        if data is None:
+            return pd.Series(self.result_.predict(), name="churn_probability")
+        values = self.result_.predict(data)
+        return pd.Series(np.asarray(values, dtype="float64"), index=data.index, name="churn_probability")
+
+
+def _ratio_table(names: Sequence[str], coef: Any, se: Any, p: Any, level: float, ratio: str) -> pd.DataFrame:
+    z = level_z(level)
+    coef, se = np.asarray(coef, dtype="float64"), np.asarray(se, dtype="float64")
+    lv = level_name(level)
+    table = pd.DataFrame(
+        {
+            "coefficient": coef,
+            "standard_error": se,
+            ratio: np.exp(coef),
+            f"lower_{lv}": np.exp(coef - z * se),
+            f"upper_{lv}": np.exp(coef + z * se),
+            "p_value": np.asarray(p, dtype="float64"),
+        },
+        index=pd.Index(list(names), name="term", dtype="str"),
+    )
+    return table
+
+
+def fit_logistic(frame: pd.DataFrame, formula: str, *, level: float = 0.95) -> LogisticModel:
+    """Logistic regression of churn on signals (statsmodels formula ``logit``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A churn frame; the formula's outcome must be 0/1 (bool is converted).
+    formula : str
+        ``"outcome ~ terms"``, e.g.
+        ``"churned ~ late_payments + complaint + C(region)"``. Rows with a
+        missing value in any term are left out.
+    level : float
+        Confidence level of the odds-ratio intervals.
+
+    Returns
+    -------
+    LogisticModel
+    """
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ParameterError("formula", formula, "a formula 'outcome ~ terms'")
+    target = formula.split("~", 1)[0].strip()
+    data = frame
+    if target in frame.columns:
+        data = frame.assign(**{target: outcome_values(frame, target)})  # a copy: bool -> 0/1
+    result = smf.logit(formula, data=data).fit(disp=0)
+    names = list(result.params.index)
+    keep = [i for i, name in enumerate(names) if name != "Intercept"]
+    table = _ratio_table(
+        [names[i] for i in keep],
+        result.params.iloc[keep],
+        result.bse.iloc[keep],
+        result.pvalues.iloc[keep],
+        level,
+        "odds_ratio",
+    )
+    endog = np.asarray(result.model.endog)
+    return LogisticModel(
+        formula=formula,
+        odds_ratios=table,
+        n=int(result.nobs),
+        churners=int(endog.sum()),
+        log_likelihood=float(result.llf),
+        aic=float(result.aic),
+        level=level,
+        result_=result,
+    )
+
+
+@dataclass(frozen=True)
+class CoxModel:
+    """A fitted Cox proportional-hazards churn model.
+
+    Attributes
+    ----------
+    formula : str
+        Right-hand side of the model (``"late_payments + C(region)"``).
+    time, event : str
+        The frame's follow-up time and 0/1 event columns.
+    hazard_ratios : DataFrame
+        Indexed by ``term``: ``coefficient`` (log hazard ratio),
+        ``standard_error``, ``hazard_ratio``, ``lower_95`` / ``upper_95``,
+        ``p_value``.
+    ph_test : DataFrame
+        :func:`proportional_hazards_test` of the fit.
+    n, events : int
+        Rows used and events among them.
+    log_likelihood : float
+        Partial log-likelihood.
+    level : float
+        Confidence level of the intervals.
+    result_ : statsmodels ``PHRegResults``
+        The underlying fit.
+    """
+
+    formula: str
+    time: str
+    event: str
+    hazard_ratios: pd.DataFrame
+    ph_test: pd.DataFrame
+    n: int
+    events: int
+    log_likelihood: float
+    level: float
+    result_: Any = field(repr=False)
+
+    def relative_hazard(self, data: pd.DataFrame | None = None) -> pd.Series:
+        """``exp(x'beta)`` per row of ``data`` (default: the fitted rows); NaN where a covariate is missing."""
+        kwargs = {} if data is None else {"exog": data}
+        values = np.asarray(self.result_.predict(pred_type="hr", **kwargs).predicted_values, dtype="float64")
+        return pd.Series(values, index=None if data is None else data.index, name="relative_hazard")
+
+    def churn_probability(self, data: pd.DataFrame | None = None, *, horizon: float) -> pd.Series:
+        """Probability of the event within ``horizon`` time units: ``1 - S0(horizon) ** relative_hazard``.
+
+        ``S0`` is the Breslow baseline survival of the fit (a step function;
+        beyond the last event time it stays at its last value).
+        """
+        times, cumulative, _ = self.result_.baseline_cumulative_hazard[0]
+        i = int(np.searchsorted(times, float(horizon), side="right")) - 1
+        h0 = float(cumulative[i]) if i >= 0 else 0.0
+        risk = self.relative_hazard(data)
+        return (1 - np.exp(-h0 * risk)).rename("churn_probability")
+
+
+def fit_cox(
+    frame: pd.DataFrame,
+    formula: str,
+    *,
+    time: str,
+    event: str,
+    ties: str = "efron",
+    level: float = 0.95,
+    ph_transform: str = "km",
+) -> CoxModel:
+    """Cox proportional-hazards regression (statsmodels ``PHReg``) with a PH check.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A churn frame with the ``time`` and ``event`` columns and the terms.
+    formula : str
+        Right-hand side only (no ``~``, no intercept): ``"late_payments + C(region)"``.
+    time : str
+        Follow-up time column (e.g. ``"time_to_churn"``, ``"tenure_months"``).
+    event : str
+        0/1 event column (1 = churned at ``time``, 0 = censored).
+    ties : {"efron", "breslow"}
+        Handling of tied event times (day-grouped data: Efron).
+    level : float
+        Confidence level of the hazard-ratio intervals.
+    ph_transform : {"km", "rank", "identity", "log"}
+        Time scale of the proportional-hazards test.
+
+    Returns
+    -------
+    CoxModel
+    """
+    if not isinstance(formula, str) or "~" in formula or not formula.strip():
+        raise ParameterError("formula", formula, "the right-hand side of a formula, e.g. 'x1 + C(group)'")
+    check_option("ties", ties, ["efron", "breslow"])
+    data = survival_data(frame, time, event, None)
+    model_data = frame.assign(**{time: data["time"].to_numpy()})
+    result = smf.phreg(f"{time} ~ {formula}", data=model_data, status=data["event"].to_numpy(), ties=ties).fit()
+    names = list(result.model.exog_names)
+    table = _ratio_table(names, result.params, result.bse, result.pvalues, level, "hazard_ratio")
+    return CoxModel(
+        formula=formula,
+        time=time,
+        event=event,
+        hazard_ratios=table,
+        ph_test=proportional_hazards_test(result, transform=ph_transform),
+        n=len(result.model.endog),
+        events=int(np.sum(result.model.status)),
+        log_likelihood=float(result.llf),
+        level=level,
+        result_=result,
+    )
+
+
+def proportional_hazards_test(fit: Any, *, transform: str = "km") -> pd.DataFrame:
+    """Grambsch-Therneau test of proportional hazards, per covariate and global.
+
+    Scaled Schoenfeld residuals ``r*_k = d V r_k + beta`` (``r_k`` the
+    Schoenfeld residual of the k-th event, ``d`` the number of events, ``V``
+    the covariance of ``beta``) drift with time when a covariate's effect
+    does. With ``g`` the chosen function of the event times, centred, the
+    statistic of covariate j is ``(sum_k g_k (d V r_k)_j)^2 / (d V_jj sum_k
+    g_k^2)``, chi-square with 1 degree of freedom under proportional hazards;
+    the global statistic ``(g'R) V (g'R)' d / sum g_k^2`` has p degrees of
+    freedom (``R`` the Schoenfeld residuals). This is the score-test
+    approximation of Grambsch & Therneau (1994) used by R's ``cox.zph``
+    before survival 3.0.
+
+    Parameters
+    ----------
+    fit : CoxModel or statsmodels PHRegResults
+        A fitted Cox model (unstratified).
+    transform : {"km", "rank", "identity", "log"}
+        ``g``: one minus the left-continuous Kaplan-Meier estimate at the event
+        time (default, robust to outlying times), the rank of the event time,
+        the time itself, or its log.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by covariate, plus a ``GLOBAL`` row: ``rho`` (correlation of
+        the scaled residuals with ``g``; NaN for GLOBAL), ``name``,
+        ``statistic`` (chi-square), ``p_value``, ``degrees_of_freedom``.
+
+    References
+    ----------
+    Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards tests and
+    diagnostics based on weighted residuals. *Biometrika* 81, 515-526.
+    """
+    check_option("transform", transform, _TRANSFORMS)
+    result = fit.result_ if isinstance(fit, CoxModel) else fit
+    status = np.asarray(result.model.status).astype(bool)
+    times = np.asarray(result.model.endog, dtype="float64")
+    residuals = np.asarray(result.schoenfeld_residuals)[status]
+    event_times = times[status]
+    d = int(status.sum())
+    cov = np.asarray(result.cov_params())
+    names = list(result.model.exog_names)
+    if transform == "km":
+        curve = SurvfuncRight(times, status.astype("float64"))
+        # left-continuous KM at each event time: survival just before it
+        before = np.concatenate([[1.0], curve.surv_prob])[np.searchsorted(curve.surv_times, event_times, side="left")]
+        g = 1 - before
+    elif transform == "rank":
+        g = sps.rankdata(event_times)
+    elif transform == "identity":
+        g = event_times
+    else:
+        g = np.log(event_times)
+    g = g - g.mean()
+    ss = float(g @ g)
+    scaled = residuals @ cov * d
+    score = g @ scaled
+    results: dict[str, StatisticalResult] = {}
+    rho = []
+    for j, name in enumerate(names):
+        statistic = score[j] ** 2 / (cov[j, j] * d * ss) if ss > 0 else np.nan
+        results[name] = StatisticalResult("Grambsch-Therneau", float(statistic), float(sps.chi2.sf(statistic, 1)), 1.0)
+        column = scaled[:, j]
+        rho.append(float(np.corrcoef(g, column)[0, 1]) if ss > 0 and column.std() > 0 else np.nan)
+    raw = g @ residuals
+    overall = float(raw @ cov @ raw * d / ss) if ss > 0 else np.nan
+    results["GLOBAL"] = StatisticalResult(
+        "Grambsch-Therneau", overall, float(sps.chi2.sf(overall, len(names))), float(len(names))
+    )
+    table = results_table(results)
+    table.insert(0, "rho", [*rho, np.nan])
+    table.index.name = "covariate"
+    return table

@@ -1,0 +1,90 @@
+"""The data contract: each table's columns, kinds and rules; limits every engine shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["CONTRACT", "EVENT_DATE", "MAX_MONEY", "PARQUET_SUFFIXES", "ColumnSpec"]
+
+
+Kind = Literal["id", "datetime", "number", "bool", "text"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the data contract."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    nullable: bool = False
+    description: str = ""
+
+
+_ID = ColumnSpec("customer_id", "id", required=True, description="customer identifier")
+
+
+#: Money (``amount``, ``margin``) must be below this in absolute value: every engine sums it as
+#: DECIMAL(18, 4), which holds less than 1e14. Larger values are refused when a file is read.
+MAX_MONEY = 1e14
+
+
+#: Columns holding money, checked against :data:`MAX_MONEY`.
+MONEY_COLUMNS = frozenset({"amount", "margin"})
+
+
+#: The data contract: for each table, its columns in output order.
+CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
+    "transactions": (
+        _ID,
+        ColumnSpec("date", "datetime", True, description="date or timestamp of the purchase"),
+        ColumnSpec("amount", "number", True, description="value; negative = return"),
+        ColumnSpec("order_id", "text", description="order identifier"),
+        ColumnSpec("quantity", "number", description="units bought"),
+        ColumnSpec("margin", "number", description="gross margin of the line"),
+        ColumnSpec("region", "text", description="sales region"),
+        ColumnSpec("channel", "text", description="sales channel"),
+    ),
+    "customers": (
+        _ID,
+        ColumnSpec("acquisition_date", "datetime", nullable=True, description="first contract"),
+        ColumnSpec("churned", "bool", description="customer has left (yes/no)"),
+        ColumnSpec("churn_date", "datetime", nullable=True, description="date the customer left"),
+        ColumnSpec("region", "text", description="sales region"),
+    ),
+    "invoices": (
+        _ID,
+        ColumnSpec("invoice_date", "datetime", True, description="date issued"),
+        ColumnSpec("due_date", "datetime", True, description="payment due"),
+        ColumnSpec("paid_date", "datetime", nullable=True, description="paid on; empty = unpaid"),
+        ColumnSpec("amount", "number", True, description="invoiced amount"),
+    ),
+    "complaints": (
+        _ID,
+        ColumnSpec("date", "datetime", True, description="date of the complaint"),
+        ColumnSpec("resolved", "bool", description="complaint resolved (yes/no)"),
+    ),
+    "contacts": (
+        _ID,
+        ColumnSpec("date", "datetime", True, description="date of the call or visit"),
+        ColumnSpec("channel", "text", description="call, visit, email, ..."),
+    ),
+}
+
+
+#: Tables whose ``date``-like column is checked against ``as_of``.
+EVENT_DATE = {
+    "transactions": "date",
+    "invoices": "invoice_date",
+    "complaints": "date",
+    "contacts": "date",
+    "customers": "acquisition_date",
+}
+
+
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+#: What to do with rows dated after the analysis date.
+LATER_ROWS = ("refuse", "drop")

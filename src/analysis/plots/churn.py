@@ -1,0 +1,133 @@
+"""Figures of study 2: survival curves, ratio (forest) plots, calibration and gains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
+
+from analysis.plots.common import new_axes
+
+__all__ = ["calibration_plot", "gains_plot", "ratio_plot", "survival_plot"]
+
+
+def survival_plot(
+    curves: pd.DataFrame, *, group: str | None = None, time_label: str = "time", ax: Axes | None = None
+) -> Axes:
+    """Kaplan-Meier curves (steps) with their 95% confidence bands, one per group.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Output of :func:`analysis.churn.kaplan_meier` (``time``, ``survival``,
+        ``lower_95``, ``upper_95`` and the ``group`` column when grouped).
+    group : str, optional
+        Name of the group column.
+    time_label : str
+        Axis label of the time, with its unit.
+    """
+    ax = new_axes(ax)
+    parts = curves.groupby(group, observed=True, sort=True) if group else [("all customers", curves)]
+    for (name, part), color in zip(parts, sns.color_palette(), strict=False):
+        label = name[0] if isinstance(name, tuple) else name
+        ax.step(part["time"], part["survival"], where="post", color=color, label=str(label))
+        ax.fill_between(part["time"], part["lower_95"], part["upper_95"], step="post", color=color, alpha=0.15)
+    ax.yaxis.set_major_formatter(PercentFormatter(1))
+    ax.set(
+        ylim=(0, 1.02),
+        xlabel=time_label,
+        ylabel="share not yet churned (Kaplan-Meier, 95% band)",
+        title="Survival by group" if group else "Survival",
+    )
+    ax.legend(title=group, loc="lower left")
+    return ax
+
+
+def ratio_plot(
+    table: pd.DataFrame, *, ratio: str, lower: str, upper: str, label: str = "term", ax: Axes | None = None
+) -> Axes:
+    """Forest plot of odds or hazard ratios with their confidence intervals (log scale).
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per term with the ``ratio``, ``lower`` and ``upper`` columns;
+        the terms are the index, or the ``label`` column.
+    ratio, lower, upper : str
+        Column names of the estimate and its interval.
+    """
+    ax = new_axes(ax, (7, 0.5 * len(table) + 1.5))
+    names = table[label] if label in table.columns else table.index
+    positions = np.arange(len(table))[::-1]
+    estimate = table[ratio].to_numpy(dtype=float)
+    errors = np.vstack([estimate - table[lower].to_numpy(dtype=float), table[upper].to_numpy(dtype=float) - estimate])
+    ax.errorbar(estimate, positions, xerr=errors, fmt="o", color=sns.color_palette()[0], capsize=3, label="95% CI")
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yticks(positions, [str(n) for n in names])
+    pretty = ratio.replace("_", " ")
+    ax.set(
+        xlabel=f"{pretty} (log scale; 1 = no effect)", ylabel=label, title=f"{pretty.capitalize()}s with 95% intervals"
+    )
+    ax.legend(loc="lower right")
+    return ax
+
+
+def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Observed churn rate against mean predicted probability, per risk bin.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.churn_models.calibration_table`.
+    """
+    ax = new_axes(ax, (5.5, 5))
+    observed = table["observed_rate"].to_numpy(dtype=float)
+    errors = np.vstack(
+        [
+            observed - table["observed_lower_95"].to_numpy(dtype=float),
+            table["observed_upper_95"].to_numpy(dtype=float) - observed,
+        ]
+    )
+    ax.errorbar(table["mean_predicted"], observed, yerr=errors, fmt="o", capsize=3, label="bins (observed, 95% CI)")
+    top = float(max(table["mean_predicted"].max(), table["observed_upper_95"].max(), 0.05)) * 1.05
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", label="perfect calibration")
+    ax.xaxis.set_major_formatter(PercentFormatter(1))
+    ax.yaxis.set_major_formatter(PercentFormatter(1))
+    ax.set(
+        xlim=(0, top),
+        ylim=(0, top),
+        xlabel="mean predicted churn probability",
+        ylabel="observed churn rate",
+        title="Calibration by risk bin",
+    )
+    ax.legend(loc="upper left")
+    return ax
+
+
+def gains_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Cumulative gains: share of all churners found when calling the riskiest customers first.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.churn_models.gains_table`.
+    """
+    ax = new_axes(ax, (5.5, 5))
+    x = np.concatenate([[0.0], table["cumulative_share_customers"].to_numpy(dtype=float)])
+    y = np.concatenate([[0.0], table["cumulative_share_churners"].to_numpy(dtype=float)])
+    ax.plot(x, y, marker="o", label="model ranking")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="random calls")
+    ax.xaxis.set_major_formatter(PercentFormatter(1))
+    ax.yaxis.set_major_formatter(PercentFormatter(1))
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        xlabel="customers called, riskiest first (share)",
+        ylabel="churners reached (share of all churners)",
+        title="Cumulative gains",
+    )
+    ax.legend(loc="lower right")
+    return ax

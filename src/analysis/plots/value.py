@@ -1,0 +1,93 @@
+"""Figures of study 3: weekly tracking, holdout purchases by frequency, spend quantiles, the value x risk heatmap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from analysis.plots.common import new_axes
+
+__all__ = ["holdout_frequency_plot", "quantile_plot", "tracking_plot", "value_risk_heatmap"]
+
+
+def tracking_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Weekly cumulative repeat purchases, actual vs model, across calibration and holdout.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.value_study.tracking_table`.
+    """
+    ax = new_axes(ax, (8, 4.5))
+    ax.plot(table["date"], table["actual"], label="actual")
+    ax.plot(table["date"], table["expected"], linestyle="--", label="model")
+    holdout = table[table["period"] == "holdout"]
+    if not holdout.empty:
+        ax.axvline(holdout["date"].iloc[0], color="grey", linestyle=":", linewidth=1, label="holdout starts")
+    ax.set(xlabel="week", ylabel="cumulative repeat purchases", title="Tracking: cumulative repeat purchases")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def holdout_frequency_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Mean holdout purchases by calibration frequency: actual vs model.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.value_study.holdout_by_frequency`.
+    """
+    ax = new_axes(ax)
+    ax.plot(table["frequency"], table["actual"], marker="o", label="actual")
+    ax.plot(table["frequency"], table["predicted"], marker="s", linestyle="--", label="model")
+    ax.set(
+        xlabel="repeat purchases in the calibration period",
+        ylabel="mean purchases in the holdout period",
+        title="Conditional expectations: holdout purchases by calibration frequency",
+    )
+    ax.legend(loc="upper left")
+    return ax
+
+
+def quantile_plot(distribution: pd.DataFrame, *, value_label: str = "mean spend", ax: Axes | None = None) -> Axes:
+    """Observed against model quantiles (a Q-Q plot of a few quantiles).
+
+    Parameters
+    ----------
+    distribution : DataFrame
+        ``quantile``, ``observed`` and ``model`` columns (e.g. the
+        ``distribution`` of :func:`analysis.value_study.spend_checks`).
+    """
+    ax = new_axes(ax, (5, 5))
+    ax.plot(distribution["model"], distribution["observed"], "o")
+    for row in distribution.itertuples():
+        ax.annotate(f"{row.quantile:.0%}", (row.model, row.observed), xytext=(4, -10), textcoords="offset points")
+    top = float(max(distribution["model"].max(), distribution["observed"].max())) * 1.05
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", label="perfect fit")
+    ax.set(
+        xlim=(0, top),
+        ylim=(0, top),
+        xlabel=f"{value_label} quantile, model",
+        ylabel=f"{value_label} quantile, observed",
+        title=f"Observed vs model distribution of {value_label}",
+    )
+    ax.legend(loc="upper left")
+    return ax
+
+
+def value_risk_heatmap(cells: pd.DataFrame, *, value: str = "value_at_risk", ax: Axes | None = None) -> Axes:
+    """Heatmap of value tier x churn-risk band (expected value at risk by default).
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Output of :func:`analysis.value.value_risk_matrix`.
+    """
+    ax = new_axes(ax, (6.5, 4.5))
+    grid = cells.pivot_table(index="tier", columns="risk", values=value, observed=False, aggfunc="sum")
+    sns.heatmap(grid, annot=True, fmt=",.0f", cmap="Reds", cbar_kws={"label": value.replace("_", " ")}, ax=ax)
+    ax.set(
+        xlabel="churn-risk band", ylabel="value tier", title=f"{value.replace('_', ' ').capitalize()} by tier and risk"
+    )
+    return ax

@@ -1,0 +1,192 @@
+"""One study executed with papermill: parameters checked as plain literals, paths absolute, inputs first."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.data.datasets import DATASETS
+from analysis.errors import ParameterError
+from analysis.parameters import check_injected_source, check_plain, safe_name
+from analysis.privacy import read_pseudonym_key
+from analysis.studies.registry import STUDIES
+from analysis.studies.sources import SYNTHETIC_B2B, load_transactions
+
+__all__ = ["absolute_engine"]
+
+
+#: Parameters that name a file of the user's (resolved against the current directory before a run).
+PATH_PARAMETERS = ("data_source", "pseudonym_key_file")
+
+
+#: Names of data sources that are not files.
+NAMED_SOURCES = (*DATASETS, SYNTHETIC_B2B)
+
+
+def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A study's parameters as a run uses them: plain data, user paths absolute, export names safe.
+
+    - Every value must be plain data (:func:`analysis.parameters.check_plain`).
+    - ``data_source`` (unless a shipped or synthetic source) and
+      ``pseudonym_key_file`` are made absolute against the current
+      directory, so they mean what the user meant wherever the notebook runs.
+    - ``alerts_path`` must be a file name (one safe path component ending in
+      ``.csv``): a run writes its exports into its own ``exports/`` folder.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first parameter that breaks a rule.
+    """
+    out = {key: _as_lists(check_plain(key, value)) for key, value in values.items()}
+    if isinstance(out.get("engine"), str):
+        out["engine"] = absolute_engine(out["engine"])
+    for key in PATH_PARAMETERS:
+        value = out.get(key)
+        if isinstance(value, str) and value and value not in NAMED_SOURCES:
+            out[key] = str(Path(value).expanduser().absolute())
+    alerts = out.get("alerts_path")
+    if alerts:
+        safe_name("alerts_path", alerts)
+        if not alerts.lower().endswith(".csv"):
+            raise ParameterError("alerts_path", alerts, "a file name ending in .csv (written to the run's exports/)")
+    return out
+
+
+def _as_lists(value: Any) -> Any:
+    """Tuples as lists, at every level (papermill writes lists; a tuple would not reach the notebook as itself)."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    return value
+
+
+_FILE_ENGINE = re.compile(r"^(duckdb|sqlite)://(?!/)(?!:memory:)(.+)$")
+
+
+def absolute_engine(engine: str) -> str:
+    """An engine URL whose database file is given relative (``duckdb://local.ddb``) made absolute (cwd).
+
+    Examples
+    --------
+    >>> absolute_engine("duckdb://") == "duckdb://" and absolute_engine("spark") == "spark"
+    True
+    >>> absolute_engine("duckdb://local.ddb") == "duckdb://" + str(Path("local.ddb").absolute())
+    True
+    """
+    match = _FILE_ENGINE.match(engine)
+    if not match:
+        return engine
+    return f"{match.group(1)}://{Path(match.group(2)).absolute()}"
+
+
+def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
+    """Load and validate every study's data as the study will, and find the pseudonymisation key.
+
+    Run before anything is written, so a bad file, rows dated after a
+    study's date or a missing key stop the run with nothing published. Each
+    distinct source is read once.
+
+    Raises
+    ------
+    DataError, ParameterError
+        The first problem found.
+    """
+    loaded: dict[str, pd.DataFrame] = {}
+    for study, values in parameters.items():
+        declaration = STUDIES[study].parameters(**values)
+        options = declaration.data_options()
+        key = json.dumps(options, sort_keys=True, default=str)
+        if key not in loaded:
+            loaded[key] = load_transactions(**options)
+        if hasattr(declaration, "check_data"):
+            declaration.check_data(loaded[key])
+        if values.get("pseudonymise"):
+            read_pseudonym_key(values.get("pseudonym_key_file", ""))
+
+
+def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Execute one study notebook with papermill into ``folder``; export HTML without code.
+
+    The notebook runs with ``folder`` as its working directory; its
+    parameters are checked once more to reach it as plain literals
+    (:func:`analysis.parameters.check_injected_source`). A failing notebook
+    is kept (partially executed) and reported, never raised.
+    """
+    import papermill
+    from nbconvert import HTMLExporter
+    from papermill.translators import translate_parameters
+
+    source = STUDIES[study].path
+    stem = source.stem
+    executed = folder / f"{stem}.ipynb"
+    metrics = folder / "metrics" / f"{stem}.json"
+    started = time.time()
+    values = {k: v for k, v in parameters.items() if k != "metrics_path"}
+    outcome: dict[str, Any] = {
+        "notebook": executed.name,
+        "html": f"{stem}.html",
+        "metrics": str(metrics.relative_to(folder)),
+        "parameters": values,
+    }
+    given = values | {"metrics_path": str(metrics)}
+    if values.get("alerts_path"):
+        (folder / "exports").mkdir(exist_ok=True)
+        given["alerts_path"] = str(folder / "exports" / values["alerts_path"])
+        outcome["exports"] = [f"exports/{values['alerts_path']}"]
+    check_injected_source(translate_parameters("python3", "python", check_plain("parameters", given)), given)
+    try:
+        papermill.execute_notebook(
+            _literal_path(source),
+            _literal_path(executed),
+            parameters=given,
+            kernel_name="python3",
+            cwd=str(folder),
+            progress_bar=sys.stderr.isatty(),  # a progress bar for a person at a terminal, none in logs
+        )
+        outcome["status"] = "ok"
+    except papermill.PapermillExecutionError as exc:
+        if exc.ename in _FILE_SYSTEM_ERRORS:  # a full disk inside the notebook: the run cannot be trusted
+            raise _os_error(exc.evalue, folder) from exc
+        outcome |= {"status": "failed", "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
+    except OSError:
+        raise  # the run folder cannot be written: nothing is published (exit 3)
+    except Exception as exc:  # a dead kernel or a timeout must not take the other studies down
+        outcome |= {"status": "failed", "cell": None, "error": f"{type(exc).__name__}: {exc}"}
+    outcome["seconds"] = round(time.time() - started, 3)
+    if executed.exists():
+        try:
+            exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            body, _ = exporter.from_filename(str(executed))
+            (folder / f"{stem}.html").write_text(body, encoding="utf-8")
+        except Exception as exc:  # the executed notebook is kept even if its export fails
+            outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
+    return outcome
+
+
+#: Exceptions that, raised inside a notebook, mean the run's folder could not be written.
+_FILE_SYSTEM_ERRORS = ("OSError", "PermissionError", "IsADirectoryError", "NotADirectoryError", "BlockingIOError")
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^:]+)(?:: '(.*)')?")
+
+
+def _os_error(text: str, folder: Path) -> OSError:
+    """An :class:`OSError` rebuilt from a notebook's error text (``[Errno 28] No space left on device: 'x'``)."""
+    match = _ERRNO_TEXT.search(text)
+    if not match:
+        return OSError(None, text, str(folder))
+    return OSError(int(match.group(1)), match.group(2), match.group(3) or str(folder))
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` for papermill, which formats paths with the parameters (``{name}``): braces escaped."""
+    return str(path).replace("{", "{{").replace("}", "}}")

@@ -1,0 +1,386 @@
+"""Study 2, churn signals: parameters, steps and sentences of the notebook.
+
+``notebooks/02_churn_signals.ipynb`` calls these one step at a time; the
+statistics live in :mod:`analysis.churn` and :mod:`analysis.churn_models`.
+:class:`ChurnParameters` is the single declaration of the study's parameters
+(the notebook's parameters cell holds the same names, types and defaults and
+the description of each).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.churn.alerts import AlertList
+from analysis.churn.b2b import b2b_churn_frame
+from analysis.churn.frames import transaction_churn_frame
+from analysis.churn.measures import signal_table
+from analysis.churn.models import LogisticModel, fit_logistic
+from analysis.churn.signals import TRANSACTION_SIGNALS
+from analysis.churn.validation import Validation
+from analysis.engines.summaries import customer_summary
+from analysis.errors import DataError
+from analysis.grading.grades import grade_customers
+from analysis.privacy import pseudonymise, read_pseudonym_key
+from analysis.studies.parameters import ChurnParameters
+from analysis.studies.text import p_value_text, percent
+from analysis.synthetic.effects import SIGNALS as PLANTED_SIGNALS
+from analysis.synthetic.generate import generate_b2b
+
+__all__ = [
+    "churn_by_horizon",
+    "current_grades",
+    "describe_alerts",
+    "describe_cox",
+    "describe_horizons",
+    "describe_model",
+    "describe_planted",
+    "describe_signals",
+    "describe_strongest",
+    "describe_survival",
+    "describe_validation",
+    "headline_metrics",
+    "planted_effects_check",
+    "pseudonym_key",
+    "score",
+    "shown_alerts",
+    "survival_signal",
+    "transaction_formula",
+    "with_grade_flags",
+]
+
+
+#: Terms of the transaction study's logistic model (column, term): flags as
+#: they are, skewed continuous signals on a log scale.
+TRANSACTION_TERMS = (
+    ("beyond_usual_gap", "beyond_usual_gap"),
+    ("dormant", "dormant"),
+    ("frequency_drop", "frequency_drop"),
+    ("value_drop", "value_drop"),
+    ("recency_days", "np.log1p(recency_days)"),
+    ("tenure_days", "np.log1p(tenure_days)"),
+    ("occasions", "np.log1p(occasions)"),
+    ("trailing_value", "np.log1p(trailing_value)"),
+    ("grade_a", "grade_a"),
+)
+
+
+def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
+    """How the churn rate and the strongest signal move with the horizon H.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per horizon that fits in the data: ``horizon_days``,
+        ``customers`` (active in the lookback window), ``churn_rate``,
+        ``strongest_signal``, its ``auc`` and ``direction``.
+    """
+    end = transactions["date"].max()
+    rows = []
+    for horizon in params.horizons:
+        if pd.Timestamp(params.as_of) + pd.Timedelta(days=horizon) > end:
+            continue
+        options = params.frame_options() | {"horizon_days": horizon}
+        frame = transaction_churn_frame(transactions, as_of=params.as_of, **options)
+        table = signal_table(frame, TRANSACTION_SIGNALS)
+        top = table.iloc[0]
+        rows.append(
+            {
+                "horizon_days": horizon,
+                "customers": len(frame),
+                "churn_rate": frame["churned"].mean(),
+                "strongest_signal": top["signal"],
+                "auc": top["auc"],
+                "direction": top["direction"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp, engine: str = "duckdb") -> pd.DataFrame:
+    """Each customer's grade at ``as_of`` under the default value-share scheme (75/20/5 of trailing 12-month value).
+
+    Computed from data up to ``as_of`` only (the grading study's engine), for
+    use as a signal; customers with no value in the window get no grade. The
+    summary runs on ``engine`` (:mod:`analysis.engines`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` and ``grade`` (``A``, ``B``, ``C`` or missing).
+    """
+    summary = customer_summary(transactions, as_of, engine=engine)
+    grading = grade_customers(summary, "value_share_75_20_5")
+    grades = grading.customers[["customer_id", "grade"]].assign(grade=lambda t: t["grade"].astype("object"))
+    return grades
+
+
+def with_grade_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with 0/1 columns ``grade_a`` and ``ungraded`` (no value in the grading window)."""
+    grade = frame["grade"].astype("object")
+    return frame.assign(grade_a=(grade == "A").astype("int64"), ungraded=grade.isna().astype("int64"))
+
+
+def transaction_formula(frame: pd.DataFrame) -> str:
+    """The logistic formula of the transaction study for this frame.
+
+    The terms of :data:`TRANSACTION_TERMS` whose column varies in ``frame``
+    (a constant signal, e.g. no dormant customer at all, cannot be estimated).
+    """
+    terms = [term for column, term in TRANSACTION_TERMS if column in frame and frame[column].nunique(dropna=True) > 1]
+    if not terms:
+        raise DataError("no signal varies among the customers", column="signal")
+    return "churned ~ " + " + ".join(terms)
+
+
+def survival_signal(signals: pd.DataFrame) -> str:
+    """The strongest binary signal that splits the customers (for the survival curves).
+
+    Raises
+    ------
+    DataError
+        If no binary signal has customers on both sides.
+    """
+    binary = signals[(signals["kind"] == "binary") & (signals["prevalence"] > 0) & (signals["prevalence"] < 1)]
+    if binary.empty:
+        raise DataError("no binary signal splits the customers into two groups", column="signal")
+    return str(binary.iloc[0]["signal"])
+
+
+def pseudonym_key(params: ChurnParameters) -> bytes | None:
+    """The pseudonymisation key when ``params.pseudonymise`` is on (else ``None``); never shown or recorded.
+
+    Read from ``params.pseudonym_key_file`` or ``$ANALYSIS_PSEUDONYM_KEY``
+    (:func:`analysis.privacy.read_pseudonym_key`); missing: ``ParameterError``.
+    """
+    if not params.pseudonymise:
+        return None
+    return read_pseudonym_key(params.pseudonym_key_file)
+
+
+def shown_alerts(alerts: AlertList, key: bytes | None, rows: int = 10) -> pd.DataFrame:
+    """The first ``rows`` of the alert list as the report shows them: ids pseudonymised when ``key`` is given."""
+    table = alerts.alerts.head(rows)
+    return (table if key is None else pseudonymise(table, key)).round(3)
+
+
+def score(model: LogisticModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the model's ``churn_probability`` (a new frame)."""
+    return frame.assign(churn_probability=model.predict(frame).to_numpy())
+
+
+def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
+    """Run the study's pipeline on SYNTHETIC B2B data and compare with the planted odds ratios.
+
+    The synthetic base (:func:`analysis.synthetic.generate_b2b`, logistic
+    churn model) has known effects of late payments, complaints, contact
+    gaps and frequency drops; the signals are recomputed by
+    :func:`analysis.churn.b2b_churn_frame` and a logistic regression is fitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per planted signal: ``signal``, ``true_odds_ratio``,
+        ``odds_ratio``, ``lower_95``, ``upper_95``, ``covered``.
+    """
+    data = generate_b2b(params.synthetic_customers, seed=params.random_seed)
+    frame = b2b_churn_frame(
+        data.customers,
+        data.transactions,
+        data.invoices,
+        data.complaints,
+        data.contacts,
+        as_of=data.as_of,
+        horizon_days=data.horizon_days,
+        engine=params.engine,
+    )
+    model = fit_logistic(frame, "churned ~ " + " + ".join(PLANTED_SIGNALS) + " + C(region)")
+    truth = data.true_effects.set_index("signal")["ratio"]
+    table = model.odds_ratios.loc[list(PLANTED_SIGNALS), ["odds_ratio", "lower_95", "upper_95"]]
+    table = table.assign(true_odds_ratio=truth.reindex(table.index).to_numpy())
+    table["covered"] = (table["lower_95"] <= table["true_odds_ratio"]) & (table["true_odds_ratio"] <= table["upper_95"])
+    return table.reset_index().rename(columns={"term": "signal"})[
+        ["signal", "true_odds_ratio", "odds_ratio", "lower_95", "upper_95", "covered"]
+    ]
+
+
+def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnParameters) -> str:
+    """Sentences on the churn definition and the strongest signals, from the numbers."""
+    rate = frame["churned"].mean()
+    top = table.iloc[0]
+    parts = [
+        f"{len(frame):,} customers bought in the {params.lookback_days} days up to {params.as_of}; "
+        f"{percent(rate)} of them made no purchase in the next {params.horizon_days} days (churned).",
+        f"The strongest signal is {top['signal']}: {top['direction']} values go with more churn (AUC "
+        f"{_separation(top['auc'], top['auc_lower_95'], top['auc_upper_95'])}).",
+    ]
+    binary = table[table["kind"] == "binary"].dropna(subset=["relative_risk"])
+    for row in binary.itertuples():
+        effect = (
+            "raises" if row.relative_risk_lower_95 > 1 else "lowers" if row.relative_risk_upper_95 < 1 else "leaves"
+        )
+        parts.append(
+            f"{row.signal} ({percent(row.prevalence)} of customers) {effect} the churn rate: "
+            f"{percent(row.churn_rate_with)} with it vs {percent(row.churn_rate_without)} without "
+            f"(relative risk {row.relative_risk:.2f}, "
+            f"{row.relative_risk_lower_95:.2f}-{row.relative_risk_upper_95:.2f})."
+        )
+    return " ".join(parts)
+
+
+def describe_survival(curves: pd.DataFrame, test: Any, *, group: str, at: float, unit: str, what: str) -> str:
+    """One sentence comparing Kaplan-Meier curves at one time, with the log-rank test."""
+    parts = []
+    for name, part in curves.groupby(group, observed=True, sort=True):
+        label = name[0] if isinstance(name, tuple) else name
+        survival = part.loc[part["time"] <= at, "survival"].iloc[-1]
+        parts.append(f"{label}: {percent(survival)}")
+    return (
+        f"Share {what} after {at:g} {unit}, by {group}: " + ", ".join(parts) + f" (log-rank chi-square "
+        f"{test.statistic:,.1f} on {test.degrees_of_freedom:g} degrees of freedom, {p_value_text(test.p_value)})."
+    )
+
+
+def describe_cox(model: Any) -> str:
+    """One sentence on the Cox model: strongest hazard ratios and the proportional-hazards check."""
+    hr = model.hazard_ratios
+    significant = hr[(hr["lower_95"] > 1) | (hr["upper_95"] < 1)]
+    strongest = significant.reindex(significant["coefficient"].abs().sort_values(ascending=False).index).head(3)
+    listed = ", ".join(
+        f"{term} {row.hazard_ratio:.2f} ({row.lower_95:.2f}-{row.upper_95:.2f})" for term, row in strongest.iterrows()
+    )
+    ph = model.ph_test
+    violated = [t for t, row in ph.iterrows() if t != "GLOBAL" and row["p_value"] < 0.05]
+    check = (
+        f"the proportional-hazards check flags {', '.join(violated)}: for those the hazard ratio is an average over "
+        "time, not a constant"
+        if violated
+        else "the proportional-hazards check flags no covariate"
+    )
+    return f"Strongest hazard ratios: {listed}; {check}."
+
+
+def _separation(auc: float, lower: float, upper: float) -> str:
+    """An AUC and its interval, oriented so that 0.5 is chance and 1 perfect whatever the direction."""
+    if auc >= 0.5:
+        return f"{auc:.2f}, {lower:.2f}-{upper:.2f}"
+    return f"{1 - auc:.2f}, {1 - upper:.2f}-{1 - lower:.2f}"
+
+
+def describe_horizons(table: pd.DataFrame) -> str:
+    """One sentence on how churn moves with the horizon."""
+    first, last = table.iloc[0], table.iloc[-1]
+    same = table["strongest_signal"].nunique() == 1
+    return (
+        f"With H = {first['horizon_days']} days, {percent(first['churn_rate'])} of active customers count as churned; "
+        f"with H = {last['horizon_days']} days, {percent(last['churn_rate'])}: the churn rate is a property of the "
+        f"definition as much as of the customers. The strongest signal "
+        + ("is the same at every horizon." if same else "changes with the horizon, so state H with every conclusion.")
+    )
+
+
+def describe_model(model: LogisticModel) -> str:
+    """One sentence on the adjusted odds ratios of the logistic model."""
+    table = model.odds_ratios
+    significant = table[(table["lower_95"] > 1) | (table["upper_95"] < 1)]
+    up = significant[significant["odds_ratio"] > 1].sort_values("odds_ratio", ascending=False)
+    down = significant[significant["odds_ratio"] < 1].sort_values("odds_ratio")
+
+    def listed(rows: pd.DataFrame) -> str:
+        return ", ".join(f"{t} ({r.odds_ratio:.2f})" for t, r in rows.head(3).iterrows()) or "none"
+
+    unclear = [t for t in table.index if t not in significant.index]
+    return (
+        f"Adjusted for each other ({model.n:,} customers), churn odds rise with {listed(up)} and fall with "
+        f"{listed(down)}" + (f"; no clear effect of {', '.join(unclear)}" if unclear else "") + "."
+    )
+
+
+def describe_strongest(table: pd.DataFrame, *, top: int = 3) -> str:
+    """One sentence naming the strongest signals of a signal table, with AUC and (binary) relative risk."""
+    parts = []
+    for row in table.head(top).itertuples():
+        text = f"{row.signal} ({row.direction} values, more churn; AUC {max(row.auc, 1 - row.auc):.2f}"
+        if row.kind == "binary" and not pd.isna(row.relative_risk):
+            text += f", relative risk {row.relative_risk:.2f}"
+        parts.append(text + ")")
+    return f"Strongest signals: {', '.join(parts)}."
+
+
+def describe_validation(validation: Validation, params: ChurnParameters) -> str:
+    """One sentence on out-of-time performance."""
+    return (
+        f"Fitted at {params.as_of} and scored at {params.validation_as_of}, the model ranks churners with AUC "
+        f"{validation.auc:.2f} ({validation.auc_lower:.2f}-{validation.auc_upper:.2f}); its Brier score "
+        f"{validation.brier:.3f} compares with {validation.brier_no_skill:.3f} for predicting the average rate "
+        f"for everyone, and it predicts {percent(validation.mean_predicted)} churn against "
+        f"{percent(validation.churn_rate)} observed."
+    )
+
+
+def describe_alerts(coverage: pd.Series, capacity: int, churn_rate: float | None = None) -> str:
+    """One sentence on what calling K customers covers (``churn_rate``: the base rate, for comparison)."""
+    parts = [f"Calling the {capacity:,} customers with the most value at risk"]
+    if "precision" in coverage and not pd.isna(coverage["precision"]):
+        base = f" against {percent(churn_rate)} among all customers" if churn_rate is not None else ""
+        parts.append(
+            f" reaches {percent(coverage['precision'])} churners among those called (precision{base}) and "
+            f"{percent(coverage['recall'])} of all churners (recall)"
+        )
+    share = coverage.get("expected_value_at_risk_share", np.nan)
+    if not pd.isna(share):
+        parts.append(f", covering {percent(share)} of the expected value at risk")
+    parts.append(
+        ". Ranking by value at risk favours valuable customers, who churn less often than the rest: precision"
+        " measures churn, the value share measures what the calls protect"
+    )
+    return "".join(parts) + "."
+
+
+def describe_planted(planted: pd.DataFrame) -> str:
+    """One sentence on the synthetic check of :func:`planted_effects_check`."""
+    missed = planted.loc[~planted["covered"], "signal"].tolist()
+    return (
+        f"{int(planted['covered'].sum())} of {len(planted)} planted odds ratios lie inside their 95% intervals"
+        + (f" (missed: {', '.join(missed)})" if missed else "")
+        + "; over many seeds about 95% should, which the test suite checks."
+    )
+
+
+def headline_metrics(
+    params: ChurnParameters,
+    frame: pd.DataFrame,
+    table: pd.DataFrame,
+    validation: Validation,
+    coverage: pd.Series,
+    telco: pd.DataFrame,
+    planted: pd.DataFrame,
+) -> dict[str, Any]:
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+
+    def r(x: Any) -> float | None:
+        return None if x is None or pd.isna(x) else round(float(x), 6)
+
+    return {
+        "study": "churn_signals",
+        "data_source": params.data_source,
+        "as_of": params.as_of,
+        "horizon_days": params.horizon_days,
+        "customers": len(frame),
+        "churn_rate": r(frame["churned"].mean()),
+        "strongest_signal": str(table.iloc[0]["signal"]),
+        "strongest_signal_auc": r(table.iloc[0]["auc"]),
+        "out_of_time_auc": r(validation.auc),
+        "brier": r(validation.brier),
+        "brier_no_skill": r(validation.brier_no_skill),
+        "capacity": params.capacity,
+        "alert_precision": r(coverage.get("precision")),
+        "alert_recall": r(coverage.get("recall")),
+        "alert_share_of_value_at_risk": r(coverage.get("expected_value_at_risk_share")),
+        "telco_churn_rate": r(telco["churned"].mean()),
+        "synthetic_planted_effects_covered": int(planted["covered"].sum()),
+        "synthetic_planted_effects": len(planted),
+    }

@@ -1,0 +1,329 @@
+"""Study 1, grading thresholds: parameters, scheme comparison, recommendation, metrics.
+
+The notebook ``notebooks/01_grading_thresholds.ipynb`` calls these functions
+one step at a time. :class:`GradingParameters` is the single declaration of
+the study's parameters: the notebook's first cell validates its papermill
+parameters with it, and the report runner validates a run's parameters with
+it before any notebook starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DataError
+from analysis.grading.grades import Grading, cutoff_sweep, grade_customers, grade_table
+from analysis.grading.policy import workload
+from analysis.grading.schemes import Scheme
+from analysis.grading.stability import grade_history, grade_retention, migration_matrix
+from analysis.grading.validity import future_value_by_grade, grade_separation
+from analysis.studies.parameters import GradingParameters
+from analysis.studies.text import p_value_text, percent
+
+__all__ = [
+    "active_values",
+    "compare_schemes",
+    "describe_concentration",
+    "describe_grades",
+    "describe_stability",
+    "describe_sweep",
+    "describe_validity",
+    "grade",
+    "headline_metrics",
+    "history",
+    "rank_schemes",
+    "recommendation",
+    "sweep",
+]
+
+
+def compare_schemes(
+    summary: pd.DataFrame,
+    backtest: pd.DataFrame,
+    periods: pd.DataFrame,
+    params: GradingParameters,
+) -> pd.DataFrame:
+    """Compare grading schemes on concentration, stability, prediction and workload.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Customer summary at ``params.as_of`` (current grades and workload).
+    backtest : DataFrame
+        :func:`analysis.summaries.calibration_holdout` from
+        ``params.validation_date`` to ``params.as_of`` (predictive columns).
+    periods : DataFrame
+        Dense monthly period table up to ``params.as_of``.
+    params : GradingParameters
+        The study's parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scheme: ``scheme``, ``grades``, ``top_grade_customers``
+        (share of graded customers in the best grade), ``top_grade_value``
+        (its share of current value), ``kept_grade`` (share of graded
+        customers keeping their grade from one regrading to the next),
+        ``spearman_rho`` (backtest grade vs value in the following
+        ``validation_horizon_days``), ``capture_rate`` (share of that value
+        held by the backtest's best grade), ``capture_gain`` (capture rate
+        minus the best grade's share of all customers: how much more value
+        than headcount it holds), ``calls_per_month`` and ``visits_per_month``
+        (workload of today's graded and provisional base).
+    """
+    rows = []
+    schemes = params.schemes()
+    for name in params.compare:
+        scheme = schemes[name]
+        grading = _grade(summary, scheme, params)
+        table = grade_table(grading)
+        top = table.iloc[0]
+        counts, _ = migration_matrix(history(periods, params, name))
+        retention = grade_retention(counts)
+        past = _grade(backtest, scheme, params.at(params.validation_date))
+        capture = future_value_by_grade(past, backtest)["share_of_future_value"].iloc[0]
+        tests = grade_separation(past, backtest)
+        graded = grading.customers["status"].isin(["graded", "provisional"])
+        load = workload(grading.customers.loc[graded, "grade"].value_counts(sort=False))
+        # Same population as the capture rate: graded best-grade customers among all known ones.
+        graded_best = (past.customers["status"] == "graded") & (past.customers["grade"] == scheme.labels[0])
+        best_share_of_all = graded_best.mean()
+        rows.append(
+            {
+                "scheme": name,
+                "grades": len(scheme.labels),
+                "top_grade_customers": top["share_of_customers"],
+                "top_grade_value": top["share_of_value"],
+                "kept_grade": retention.loc["all", "kept"],
+                "spearman_rho": tests["spearman"].statistic,
+                "capture_rate": capture,
+                "capture_gain": capture - best_share_of_all,
+                "calls_per_month": load["calls_per_month"].iloc[-1],
+                "visits_per_month": load["visits_per_month"].iloc[-1],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _grade(summary: pd.DataFrame, scheme: Scheme, params: GradingParameters) -> Grading:
+    return grade_customers(
+        summary,
+        scheme,
+        value=params.value_column,
+        as_of=params.as_of,
+        min_tenure_days=params.min_tenure_days,
+        score_weights=params.score_weights or None,
+    )
+
+
+def active_values(summary: pd.DataFrame, params: GradingParameters) -> pd.Series:
+    """The value metric of customers with a positive value in the window (the active base).
+
+    Concentration is measured on them: customers who bought nothing in the
+    window would make any base look concentrated.
+    """
+    if params.value_column not in summary:
+        raise DataError(
+            f"value metric {params.value_metric!r} needs column {params.value_column!r}, which the data lacks",
+            column=params.value_column,
+            hint="Choose value_metric 'revenue' or 'occasions', or supply a margin column",
+        )
+    values = summary[params.value_column]
+    if not (values > 0).any():
+        raise DataError(
+            f"no customer has a positive {params.value_metric} in the window ending {params.as_of}",
+            column=params.value_column,
+            hint="Check as_of against the dates in the data",
+        )
+    return values[values > 0]
+
+
+def grade(summary: pd.DataFrame, params: GradingParameters, scheme: str | None = None) -> Grading:
+    """Grade the customers under the study's scheme (or another of its schemes) at ``params.as_of``."""
+    return _grade(summary, params.schemes()[scheme or params.scheme], params)
+
+
+def history(periods: pd.DataFrame, params: GradingParameters, scheme: str | None = None) -> pd.DataFrame:
+    """Grades at every regrading month from ``history_start`` to ``as_of`` (see :func:`grade_history`)."""
+    return grade_history(
+        periods,
+        params.schemes()[scheme or params.scheme],
+        metric=params.value_metric,
+        window=params.value_window_months,
+        min_tenure=params.min_tenure_months,
+        start=params.history_start or None,
+        end=params.as_of,
+        every=params.regrade_every_months,
+        score_weights=params.score_weights or None,
+    )
+
+
+def sweep(grading: Grading) -> pd.DataFrame:
+    """Cut-off sweep of the best grade for the studied scheme's graded customers.
+
+    Value-share schemes sweep the cumulative value share; every other scheme
+    sweeps the share of customers.
+    """
+    graded = grading.customers[grading.customers["status"] == "graded"]
+    kind = "value_share" if grading.scheme.kind == "value_share" else "rank_share"
+    return cutoff_sweep(graded["value"], kind=kind)
+
+
+def describe_concentration(concentration: pd.DataFrame) -> str:
+    """One sentence on concentration, from :func:`analysis.concentration.concentration_table`."""
+    m = concentration.set_index("measure")
+    top20 = m.loc["top 20% share of value"]
+    gini_row = m.loc["Gini"]
+    verdict = "more" if top20["estimate"] > 0.8 else "less"
+    return (
+        f"The top 20% of customers hold {percent(top20['estimate'])} of value (95% CI "
+        f"{percent(top20['lower'])}-{percent(top20['upper'])}), {verdict} concentrated than the 80/20 rule; "
+        f"Gini {gini_row['estimate']:.2f} ({gini_row['lower']:.2f}-{gini_row['upper']:.2f}); the top 1% "
+        f"alone hold {percent(m.loc['top 1% share of value', 'estimate'])}."
+    )
+
+
+def describe_grades(table: pd.DataFrame) -> str:
+    """One sentence on the grade table of :func:`analysis.grading.grade_table`."""
+    graded = table[table["share_of_customers"].notna()]
+    parts = [
+        f"{row.grade}: {percent(row.share_of_customers)} of customers, {percent(row.share_of_value)} of value "
+        f"(lowest value {row.lowest_value:,.2f})"
+        for row in graded.itertuples()
+        if row.customers
+    ]
+    extra = table[table["share_of_customers"].isna()]
+    aside = "; ".join(f"{int(r.customers):,} {r.grade}" for r in extra.itertuples())
+    return "; ".join(parts) + (f". Not graded: {aside}." if aside else ".")
+
+
+def describe_sweep(sweep_table: pd.DataFrame) -> str:
+    """One sentence on where the cut-off curve bends."""
+    bend = sweep_table[sweep_table["bend"]].iloc[0]
+    return (
+        f"The curve bends at a cut-off of {percent(bend['cut'])}: there, grade A is "
+        f"{percent(bend['share_of_customers'])} of customers holding {percent(bend['share_of_value'])} of value "
+        f"(customers worth at least {bend['cutoff_value']:,.2f}); beyond it each added A customer brings less "
+        f"than an average customer."
+    )
+
+
+def describe_stability(retention: pd.DataFrame, params: GradingParameters | None = None) -> str:
+    """Sentences on grade retention from :func:`analysis.stability.grade_retention`."""
+    grades = retention.drop(index="all")
+    best = grades.index[0]
+    overall = retention.loc["all"]
+    return (
+        f"From one regrading to the next, {percent(overall['kept'])} of graded customers keep their grade, "
+        f"{percent(overall['moved_up'])} move up, {percent(overall['moved_down'])} move down and "
+        f"{percent(overall['became_inactive'])} become inactive; {percent(grades.loc[best, 'kept'])} of {best} "
+        f"customers stay {best}."
+    ) + (
+        f" Consecutive {params.value_window_months}-month windows regraded every {params.regrade_every_months} "
+        f"month(s) share {params.value_window_months - params.regrade_every_months} months of data, so grades are "
+        f"stable partly by construction, and no one becomes inactive within {params.value_window_months} months of a "
+        f"purchase."
+        if params is not None
+        else ""
+    )
+
+
+def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Sequence[str]) -> str:
+    """One sentence on predictive validity (``labels``: the scheme's grades, best first)."""
+    graded = future[future["grade"].isin(labels) & (future["customers"] > 0)]
+    if graded.empty:
+        raise DataError(
+            "no graded customers at the start of the backtest (validation_horizon_days before as_of)",
+            hint="At that date no customer had both value in the window and min_tenure_months of tenure; "
+            "use a later as_of, a shorter validation_horizon_days or a shorter min_tenure_months",
+        )
+    first, last = graded.iloc[0], graded.iloc[-1]
+    ratio = first["mean_future_value"] / last["mean_future_value"] if last["mean_future_value"] > 0 else np.inf
+    spearman = tests["spearman"]
+    return (
+        f"Customers graded {first['grade']} at the start of the backtest brought {first['mean_future_value']:,.2f} "
+        f"each over the horizon ({first['mean_lower']:,.2f}-{first['mean_upper']:,.2f}), {ratio:,.1f} times a "
+        f"{last['grade']} customer, and held {percent(first['share_of_future_value'])} of all value in it (capture "
+        f"rate); rank correlation of grade with later value {spearman.statistic:.2f} "
+        f"({p_value_text(spearman.p_value)})."
+    )
+
+
+def rank_schemes(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Schemes ranked for the recommendation, best first.
+
+    Rule: rank the schemes on stability (``kept_grade``), predictive
+    separation (``spearman_rho``) and how much next-period value each
+    than headcount the best grade holds (``capture_gain``), higher is better;
+    order by the mean of the three ranks, ties to the lighter workload (calls
+    plus visits a month).
+    """
+    criteria = ["kept_grade", "spearman_rho", "capture_gain"]
+    ranks = comparison[criteria].rank(ascending=False, method="min")
+    contacts = comparison["calls_per_month"] + comparison["visits_per_month"]
+    return comparison.assign(mean_rank=ranks.mean(axis=1), contacts_per_month=contacts).sort_values(
+        ["mean_rank", "contacts_per_month"], ignore_index=True
+    )
+
+
+def recommendation(comparison: pd.DataFrame) -> str:
+    """A short recommendation computed from the scheme comparison (rule: :func:`rank_schemes`)."""
+    ranked = rank_schemes(comparison)
+    best = ranked.iloc[0]
+    tied = ranked[(ranked["mean_rank"] == best["mean_rank"]) & (ranked["scheme"] != best["scheme"])]
+    tie = f" It ties on mean rank with {', '.join(tied['scheme'])} and has the lighter workload." if len(tied) else ""
+    stable = comparison.loc[comparison["kept_grade"].idxmax()]
+    separating = comparison.loc[comparison["spearman_rho"].idxmax()]
+    light = ranked.loc[ranked["contacts_per_month"].idxmin()]
+    return (
+        f"Recommended: {best['scheme']} (best mean rank over stability, predictive separation and "
+        f"next-period value beyond headcount).{tie} Its best grade holds "
+        f"{best['top_grade_customers']:.0%} of graded customers and {best['top_grade_value']:.0%} of "
+        f"their value; {best['kept_grade']:.0%} of customers keep their grade from one regrading to the "
+        f"next; in the backtest its best grade held {best['capture_rate']:.0%} of the value that followed (rank "
+        f"correlation {best['spearman_rho']:.2f}). Most stable: {stable['scheme']} "
+        f"({stable['kept_grade']:.0%} kept); best separation: {separating['scheme']} (rho "
+        f"{separating['spearman_rho']:.2f}); lightest workload: {light['scheme']} "
+        f"({light['calls_per_month']:,.0f} calls and {light['visits_per_month']:,.0f} visits a month). Schemes with "
+        f"more grades tend to score higher rank correlations and lower retention, so read close calls with care."
+    )
+
+
+def headline_metrics(
+    params: GradingParameters,
+    concentration: pd.DataFrame,
+    table: pd.DataFrame,
+    retention: pd.DataFrame,
+    future: pd.DataFrame,
+    comparison: pd.DataFrame,
+) -> dict[str, Any]:
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+    measures = concentration.set_index("measure")["estimate"]
+    graded = table[table["share_of_customers"].notna()]
+
+    def r(x: float) -> float:
+        return round(float(x), 6)
+
+    scored = comparison.set_index("scheme")
+    return {
+        "study": "grading_thresholds",
+        "data_source": params.data_source,
+        "as_of": params.as_of,
+        "scheme": params.scheme,
+        "value_metric": params.value_metric,
+        "gini": r(measures["Gini"]),
+        "top_20_percent_share_of_value": r(measures["top 20% share of value"]),
+        "grade_share_of_customers": {
+            g: r(s) for g, s in zip(graded["grade"], graded["share_of_customers"], strict=True)
+        },
+        "grade_share_of_value": {g: r(s) for g, s in zip(graded["grade"], graded["share_of_value"], strict=True)},
+        "top_grade_cutoff": r(graded["cutoff"].iloc[0]),
+        "kept_grade": r(retention.loc["all", "kept"]),
+        "capture_rate": r(future["share_of_future_value"].iloc[0]),
+        "spearman_rho": {s: r(v) for s, v in scored["spearman_rho"].items()},
+        "recommended_scheme": str(rank_schemes(comparison)["scheme"].iloc[0]),
+    }

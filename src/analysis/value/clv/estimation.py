@@ -1,0 +1,439 @@
+"""CLV models, estimation: maximum likelihood on log-parameters, Hessian standard errors, the fitter idiom."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from analysis.errors import ParameterError
+from analysis.value.clv.base import (
+    LOG_BOUND,
+    Z95,
+    Convergence,
+    Estimate,
+    Histories,
+    check_count,
+    check_number,
+    check_params,
+    check_times,
+    grouped_histories,
+    require_repeat_purchases,
+    rfm_columns,
+)
+
+__all__ = ["FittedModel", "TransactionModel"]
+
+log = logging.getLogger("analysis")
+
+
+def _numeric_gradient(fun: Callable[[np.ndarray], float], theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    grad = np.empty(theta.size)
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = step
+        grad[i] = (fun(theta + e) - fun(theta - e)) / (2 * step)
+    return grad
+
+
+def _hessian(
+    fun: Callable[[np.ndarray], float],
+    theta: np.ndarray,
+    gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Hessian by central differences, with one Richardson extrapolation step (error O(h^4)).
+
+    With ``gradient``, columns are central differences of the gradient
+    (``h = 1e-3``); otherwise second differences of ``fun`` (``h = 4e-3``,
+    about ``eps^(1/4)``-optimal after extrapolation for sums of many terms).
+    """
+    k = theta.size
+    eye = np.eye(k)
+
+    def estimate(h: float) -> np.ndarray:
+        if gradient is not None:
+            hess = np.column_stack(
+                [(gradient(theta + h * eye[j]) - gradient(theta - h * eye[j])) / (2 * h) for j in range(k)]
+            )
+        else:
+            f0 = fun(theta)
+            hess = np.empty((k, k))
+            for i in range(k):
+                hess[i, i] = (fun(theta + h * eye[i]) - 2 * f0 + fun(theta - h * eye[i])) / h**2
+                for j in range(i):
+                    hi, hj = h * eye[i], h * eye[j]
+                    cross = fun(theta + hi + hj) - fun(theta + hi - hj) - fun(theta - hi + hj) + fun(theta - hi - hj)
+                    hess[i, j] = hess[j, i] = cross / (4 * h**2)
+        return (hess + hess.T) / 2
+
+    h = 1e-3 if gradient is not None else 4e-3
+    return (4 * estimate(h / 2) - estimate(h)) / 3
+
+
+def _newton_polish(
+    nll: Callable[[np.ndarray], float],
+    grad: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    hessian: np.ndarray,
+) -> np.ndarray:
+    """Up to two Newton steps from the optimiser's answer, kept only if they do not worsen the fit."""
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return theta
+    value = nll(theta)
+    for _ in range(2):
+        step = np.linalg.solve(hessian, grad(theta))
+        if not np.all(np.isfinite(step)) or np.abs(step).max() > 0.5:
+            break
+        candidate = np.clip(theta - step, -LOG_BOUND, LOG_BOUND)
+        new_value = nll(candidate)
+        if not new_value <= value + 1e-12 * abs(value):
+            break
+        theta, value = candidate, new_value
+    return theta
+
+
+def _maximise(
+    nll: Callable[[np.ndarray], float],
+    theta0: np.ndarray,
+    *,
+    n: float,
+    names: tuple[str, ...],
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
+    max_iter: int,
+    tol: float,
+) -> Estimate:
+    """Minimise the total negative log-likelihood ``nll`` over log-parameters.
+
+    The optimiser sees the mean per customer (values of order 1 whatever the
+    sample size); ``value_and_gradient`` (analytic) is used when given, else
+    central differences of ``nll``.
+    """
+    if value_and_gradient is not None:
+
+        def total_grad(theta: np.ndarray) -> np.ndarray:
+            return value_and_gradient(theta)[1]
+
+        def mean_objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = value_and_gradient(theta)
+            return value / n, grad / n
+
+        gradient: Callable[[np.ndarray], np.ndarray] | None = total_grad
+    else:
+
+        def total_grad(theta: np.ndarray) -> np.ndarray:
+            return _numeric_gradient(nll, theta)
+
+        def mean_objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            return nll(theta) / n, total_grad(theta) / n
+
+        gradient = None
+
+    k = theta0.size
+    result = optimize.minimize(
+        mean_objective,
+        np.clip(theta0, -LOG_BOUND + 1, LOG_BOUND - 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * k,
+        options={"maxiter": max_iter, "maxfun": 20 * max_iter, "ftol": 1e-15, "gtol": tol, "maxcor": 10},
+    )
+    theta = result.x
+    hessian = _hessian(nll, theta, gradient)
+    polished = _newton_polish(nll, total_grad, theta, hessian)
+    if np.abs(polished - theta).max() > 1e-4:
+        hessian = _hessian(nll, polished, gradient)
+    theta = polished
+    grad_max = float(np.abs(total_grad(theta) / n).max())
+    at_bound = np.abs(theta) >= LOG_BOUND - 1e-6
+    message = str(result.message)
+    if at_bound.any():
+        at = ", ".join(name for name, flag in zip(names, at_bound, strict=True) if flag)
+        message += f"; at the search bound (1e-8 or 1e8): {at}"
+    convergence = Convergence(
+        success=bool((result.success or grad_max < 1e-6) and not at_bound.any()),
+        message=message,
+        iterations=int(result.nit),
+        gradient_max_abs=grad_max,
+    )
+    return Estimate(theta, hessian, -float(nll(theta)), convergence)
+
+
+class FittedModel:
+    """Settings, fitted state, summary and printing shared by the three models."""
+
+    _names: tuple[str, ...] = ()
+    _gradient_available = True
+
+    def __init__(
+        self,
+        *,
+        initial_params: Mapping[str, float] | None = None,
+        max_iter: int = 1000,
+        tol: float = 1e-8,
+        deduplicate: bool = True,
+    ):
+        self.initial_params = (
+            None if initial_params is None else check_params(initial_params, self._names, "initial_params")
+        )
+        self.max_iter = check_count("max_iter", max_iter)
+        self.tol = check_number("tol", tol, low=0.0, strict=True, what="a positive number below 1")
+        if self.tol >= 1:
+            raise ParameterError("tol", tol, "a positive number below 1")
+        if not isinstance(deduplicate, bool):
+            raise ParameterError("deduplicate", deduplicate, "True or False")
+        self.deduplicate = deduplicate
+        self.params_: pd.Series | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, float]) -> Self:
+        """A model with given parameters and no data (for predictions and simulation studies).
+
+        Standard errors and intervals are NaN; predictions need ``data``.
+        """
+        model = cls()
+        values = check_params(params, cls._names, "params")
+        model._set_state(np.log(values), np.full((len(values), len(values)), np.nan), np.nan, None, 0, 0, None)
+        return model
+
+    # -- fitting helpers
+    def _fit_histories(self, h: Histories, start: np.ndarray, who: str) -> Estimate:
+        theta0 = np.log(self.initial_params if self.initial_params is not None else start)
+
+        def nll(theta: np.ndarray) -> float:
+            return -float(np.sum(h.weight * self._log_likelihood(np.exp(theta), h)))
+
+        value_and_gradient = None
+        if self._gradient_available:
+
+            def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+                params = np.exp(theta)
+                ll, score = self._terms(params, h)
+                weighted = np.sum(h.weight * score, axis=1)  # score: one row per parameter
+                return -float(np.sum(h.weight * ll)), -weighted * params
+
+        estimate = _maximise(
+            nll,
+            theta0,
+            n=h.n_customers,
+            names=self._names,
+            value_and_gradient=value_and_gradient,
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
+        level = logging.INFO if estimate.convergence.success else logging.WARNING
+        log.log(level, "%s: %s after %d iterations", who, estimate.convergence.message, estimate.convergence.iterations)
+        return estimate
+
+    def _set_state(
+        self,
+        theta: np.ndarray,
+        hessian: np.ndarray,
+        log_likelihood: float,
+        convergence: Convergence | None,
+        n: int,
+        n_distinct: int,
+        data: pd.DataFrame | None,
+    ) -> None:
+        names = list(self._names)
+        params = np.exp(theta)
+        cov_log = _inverse_hessian(hessian)
+        se_log = np.sqrt(np.diag(cov_log))
+        self.params_ = pd.Series(params, index=names, name="estimate")
+        self.standard_errors_ = pd.Series(params * se_log, index=names, name="standard_error")
+        self.covariance_ = pd.DataFrame(cov_log * np.outer(params, params), index=names, columns=names)
+        self.confidence_intervals_ = pd.DataFrame(
+            {"lower_95": np.exp(theta - Z95 * se_log), "upper_95": np.exp(theta + Z95 * se_log)}, index=names
+        )
+        k = len(names)
+        self.log_likelihood_ = log_likelihood
+        self.aic_ = 2 * k - 2 * log_likelihood
+        self.bic_ = k * math.log(n) - 2 * log_likelihood if n else np.nan
+        self.n_ = n
+        self.n_distinct_ = n_distinct
+        self.convergence_ = convergence
+        # A shallow copy: under copy-on-write, later edits of the caller's frame do not reach it.
+        self.data_ = None if data is None else data.copy(deep=False)
+
+    def _check_fitted(self) -> np.ndarray:
+        if self.params_ is None:
+            raise ParameterError(
+                type(self).__name__, "not fitted", "a fitted model: call .fit(data) or .from_params(params) first"
+            )
+        return self.params_.to_numpy()
+
+    def _data(self, data: pd.DataFrame | None) -> pd.DataFrame:
+        self._check_fitted()
+        if data is not None:
+            return data
+        if self.data_ is None:
+            raise ParameterError("data", None, "a DataFrame: this model was not fitted to data")
+        return self.data_
+
+    # -- output
+    def summary(self) -> pd.DataFrame:
+        """Tidy table of the estimates.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter: ``parameter``, ``estimate``,
+            ``standard_error``, ``lower_95``, ``upper_95``.
+        """
+        self._check_fitted()
+        return pd.DataFrame(
+            {
+                "parameter": list(self._names),
+                "estimate": self.params_.to_numpy(),
+                "standard_error": self.standard_errors_.to_numpy(),
+                "lower_95": self.confidence_intervals_["lower_95"].to_numpy(),
+                "upper_95": self.confidence_intervals_["upper_95"].to_numpy(),
+            }
+        )
+
+    def _headline(self) -> str:
+        return f"log-likelihood = {self.log_likelihood_:,.3f}, AIC = {self.aic_:,.3f}, n = {self.n_:,} customers"
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self.params_ is None:
+            return f"{name}(not fitted)"
+        return f"{name}: {self._headline()}\n{self.summary().to_string(index=False)}"
+
+    def _repr_html_(self) -> str:
+        name = type(self).__name__
+        if self.params_ is None:
+            return f"<p><b>{name}</b> (not fitted)</p>"
+        return f"<p><b>{name}</b>: {self._headline()}</p>" + self.summary().to_html(index=False)
+
+    def customer_log_likelihood(self, data: pd.DataFrame | None = None) -> pd.Series:
+        """Each customer's log-likelihood at the model's parameters.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, optional
+            Customers with the model's input columns; default: the fitted data.
+
+        Returns
+        -------
+        pandas.Series
+            ``log_likelihood``, indexed like ``data``; over the fitted data it
+            sums to ``log_likelihood_``.
+        """
+        frame = self._data(data)
+        h, index = self._prepare(frame, f"{type(self).__name__}.customer_log_likelihood")
+        values = self._log_likelihood(self.params_.to_numpy(), h)[h.inverse]
+        return pd.Series(values, index=index, name="log_likelihood")
+
+
+def _inverse_hessian(hessian: np.ndarray) -> np.ndarray:
+    """Inverse of a positive-definite Hessian; NaN (with a warning) otherwise."""
+    if not np.isfinite(hessian).all():
+        return np.full(hessian.shape, np.nan)
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        log.warning("the Hessian of the negative log-likelihood is not positive definite: standard errors are NaN")
+        return np.full(hessian.shape, np.nan)
+    return np.linalg.inv(hessian)
+
+
+class TransactionModel(FittedModel):
+    """Fitting and predictions common to the BG/NBD and Pareto/NBD models."""
+
+    def _prepare(self, data: pd.DataFrame, who: str) -> tuple[Histories, pd.Index]:
+        x, t_x, T = rfm_columns(data, who)
+        return grouped_histories(x, t_x, T, deduplicate=self.deduplicate), data.index
+
+    def fit(self, data: pd.DataFrame) -> Self:
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per customer with ``frequency``, ``recency`` and ``T``
+            (see the module notes); other columns are ignored. Not modified.
+
+        Returns
+        -------
+        self
+            With ``params_``, ``standard_errors_``, ``confidence_intervals_``,
+            ``covariance_``, ``log_likelihood_``, ``aic_``, ``bic_``, ``n_``,
+            ``n_distinct_`` (distinct histories), ``convergence_``, ``data_``.
+        """
+        who = f"{type(self).__name__}.fit"
+        h, _ = self._prepare(data, who)
+        require_repeat_purchases(h.x, who)
+        estimate = self._fit_histories(h, self._start(h), who)
+        self._set_state(
+            estimate.theta,
+            estimate.hessian,
+            estimate.log_likelihood,
+            estimate.convergence,
+            h.n_customers,
+            h.x.size,
+            data,
+        )
+        return self
+
+    def probability_alive(self, data: pd.DataFrame | None = None) -> pd.Series:
+        """Probability that each customer is still active at the end of their history (at ``T``).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, optional
+            Customers with ``frequency``, ``recency``, ``T``; default: the fitted data.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_alive``, indexed like ``data``.
+        """
+        params = self._check_fitted()
+        h, index = self._prepare(self._data(data), f"{type(self).__name__}.probability_alive")
+        return pd.Series(self._p_alive(params, h)[h.inverse], index=index, name="p_alive")
+
+    def expected_purchases(self, *, horizon: float, data: pd.DataFrame | None = None) -> pd.Series:
+        """Expected number of purchases in ``(T, T + horizon]``, given each customer's history.
+
+        Parameters
+        ----------
+        horizon : float
+            Length of the prediction period, in the data's time unit.
+        data : pandas.DataFrame, optional
+            Customers with ``frequency``, ``recency``, ``T``; default: the fitted data.
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases``, indexed like ``data``.
+        """
+        params = self._check_fitted()
+        t = check_number("horizon", horizon, low=0.0, strict=False, what="a non-negative finite number")
+        h, index = self._prepare(self._data(data), f"{type(self).__name__}.expected_purchases")
+        values = (self._p_alive(params, h) * self._expected_if_alive(params, h, t))[h.inverse]
+        return pd.Series(values, index=index, name="expected_purchases")
+
+    def expected_purchases_population(self, *, times: Any) -> pd.Series:
+        """Expected repeat purchases ``E[X(t)]`` of a new customer within ``t`` of the first purchase.
+
+        Parameters
+        ----------
+        times : float or array-like
+            Non-negative times since the first purchase, in the data's time unit.
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases``, indexed by ``time``.
+        """
+        params = self._check_fitted()
+        t = check_times("times", times)
+        index = pd.Index(t, name="time")
+        return pd.Series(self._population_expected(params, t), index=index, name="expected_purchases")
