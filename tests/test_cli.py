@@ -173,13 +173,14 @@ def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
 @pytest.mark.e2e
 def test_a_failing_study_is_kept_and_reported(tmp_path):
     """A notebook that fails mid-way: partial notebook kept, manifest names cell and error, exit 4."""
-    # Valid data and parameters that fail inside the notebook: CDNOW has no margins to grade on.
-    assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", "value_metric=margin"]) == 4
+    # Valid data and parameters that fail inside the notebook: the engine's database cannot be opened there.
+    engine = f"engine=duckdb://{tmp_path / 'no-such-folder' / 'x.ddb'}"
+    assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", engine]) == 4
     run = tmp_path / "r" / "main-1998-06-30"
     manifest = json.loads((run / "manifest.json").read_text())
     outcome = manifest["studies"]["grading"]
     assert manifest["status"] == "failed" and outcome["status"] == "failed"
-    assert "margin" in outcome["error"]
+    assert "no-such-folder" in outcome["error"]
     assert outcome["cell"] is not None
     assert (run / "01_grading_thresholds.ipynb").exists()
 
