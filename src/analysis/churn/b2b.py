@@ -39,7 +39,7 @@ def b2b_churn_frame(
     Every table is cut at ``as_of`` before anything is computed: event rows
     dated after it are dropped and payments dated after it count as not yet
     made. The 0/1 flags ``late_payments``, ``complaint`` and ``contact_gap``
-    are those of :func:`analysis.synthetic.b2b_signals` (same definitions and
+    are those of :func:`analysis.synthetic.signals.b2b_signals` (same definitions and
     thresholds); ``frequency_drop`` (from :func:`transaction_churn_frame`)
     equals its namesake there with ``drop_ratio = 1 - drop_size``.
 

@@ -84,7 +84,7 @@ def transaction_churn_frame(
     """Point-in-time churn signals and outcomes of a transactions table.
 
     The table is split at ``as_of`` first: the signals are computed by
-    :func:`analysis.summaries.customer_summary` from the rows dated on or
+    :func:`analysis.engines.summaries.customer_summary` from the rows dated on or
     before ``as_of`` alone, the outcomes from the rows in
     ``(as_of, data_end]`` alone. With ``W = window_days``, *recent* means
     ``(as_of - W, as_of]`` and *previous* ``(as_of - 2W, as_of - W]``.
@@ -92,7 +92,7 @@ def transaction_churn_frame(
     Parameters
     ----------
     transactions : DataFrame
-        Validated transactions (:func:`analysis.data.read_transactions`):
+        Validated transactions (:func:`analysis.data.readers.read_transactions`):
         ``customer_id``, ``date``, ``amount``.
     as_of : date
         Analysis date (inclusive).
@@ -113,7 +113,7 @@ def transaction_churn_frame(
         censoring date of ``time_to_next_purchase``.
     grades : DataFrame, optional
         ``customer_id`` and ``grade`` as assigned at ``as_of`` (e.g.
-        :func:`analysis.grading.grade_customers` on the summary at ``as_of``),
+        :func:`analysis.grading.grades.grade_customers` on the summary at ``as_of``),
         added as column ``grade``.
     engine : str or ibis backend
         Where the customer summaries run (:mod:`analysis.engines`).
@@ -241,7 +241,7 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     customers : DataFrame
-        As :func:`analysis.data.load_dataset` returns ``"telco"``:
+        As :func:`analysis.data.datasets.load_dataset` returns ``"telco"``:
         ``customer_id``, ``churned`` (bool), ``tenure_months``, ``contract``,
         ``payment_method``, ``internet_service``, ``paperless_billing``,
         ``senior_citizen``, ``partner``, ``dependents``, ``phone_service``,

@@ -1,6 +1,6 @@
 """Shipped datasets, the data contract, and validated readers for user files.
 
-This is the only module that reads files (with :mod:`analysis.summaries`, which
+This is the only module that reads files (with :mod:`analysis.engines.summaries`, which
 can also scan Parquet files in place). Everything it returns uses the
 package's own column names, so downstream code never sees the user's naming.
 

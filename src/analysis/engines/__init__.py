@@ -1,6 +1,6 @@
 """Where the customer summaries run: embedded DuckDB, Spark, or any Ibis backend.
 
-The summaries of :mod:`analysis.summaries` are Ibis expressions over one
+The summaries of :mod:`analysis.engines.summaries` are Ibis expressions over one
 typed table, ``customer_id`` (string), ``day`` (date), ``amount`` (DECIMAL(18,
 4)) and, when the data has it, ``margin``. This module opens an engine, turns
 the user's source into that table on it, checks the source, and fetches

@@ -3,7 +3,7 @@
 This is the only module that aggregates raw transactions. Each summary is
 written once, as an Ibis expression, and runs where the data lives
 (:mod:`analysis.engines`): on an embedded DuckDB database by default, over an
-in-memory DataFrame (as returned by :func:`analysis.data.read_transactions`)
+in-memory DataFrame (as returned by :func:`analysis.data.readers.read_transactions`)
 or directly over Parquet / CSV files, which DuckDB streams, so files larger
 than memory work; or on Spark, or any other Ibis backend, with the same
 results. Only one row per customer (or per customer and period) comes back.

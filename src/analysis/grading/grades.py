@@ -59,7 +59,7 @@ def composite_score(
     Parameters
     ----------
     summary : DataFrame
-        Customer summary (:func:`analysis.summaries.customer_summary`).
+        Customer summary (:func:`analysis.engines.summaries.customer_summary`).
     weights : mapping, optional
         ``{component: weight}`` with components ``value``
         (``trailing_value``), ``frequency`` (``trailing_occasions``),
@@ -192,7 +192,7 @@ def grade_frame(
     """Grade with an explicit mask of provisional (too young) customers.
 
     The engine behind :func:`grade_customers`, also used at every regrading
-    date by :mod:`analysis.stability`.
+    date by :mod:`analysis.grading.stability`.
     """
     if value not in summary.columns:
         raise DataError(

@@ -1,10 +1,10 @@
 """Regrading over time: grades at every regrading date, migration and retention.
 
 Works on the dense per-customer-per-period table of
-:func:`analysis.summaries.period_table` (``dense=True``), so it never touches
+:func:`analysis.engines.summaries.period_table` (``dense=True``), so it never touches
 raw transactions. At each regrading date the value of every customer is the
 sum over the trailing window of periods ending with that date's period; the
-customers are then graded exactly as :func:`analysis.grading.grade_customers`
+customers are then graded exactly as :func:`analysis.grading.grades.grade_customers`
 grades them (same schemes, same tie rule, same provisional rule with tenure
 counted in periods).
 """
@@ -69,7 +69,7 @@ def grade_history(
         One row per regrading period and customer acquired by then:
         ``period`` (the period's first day; grades use data up to the period's
         end), ``customer_id``, ``value`` (window value),
-        ``status`` and ``grade`` (as in :class:`analysis.grading.Grading`).
+        ``status`` and ``grade`` (as in :class:`analysis.grading.grades.Grading`).
     """
     if isinstance(scheme, str):
         scheme = make_scheme(scheme)

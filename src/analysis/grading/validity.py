@@ -2,7 +2,7 @@
 
 Out of time by construction: grades come from data up to ``as_of`` and the
 future value from the holdout period after it (e.g.
-:func:`analysis.summaries.calibration_holdout`'s ``value_holdout``).
+:func:`analysis.engines.summaries.calibration_holdout`'s ``value_holdout``).
 """
 
 from __future__ import annotations

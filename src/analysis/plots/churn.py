@@ -21,7 +21,7 @@ def survival_plot(
     Parameters
     ----------
     curves : DataFrame
-        Output of :func:`analysis.churn.kaplan_meier` (``time``, ``survival``,
+        Output of :func:`analysis.churn.survival.kaplan_meier` (``time``, ``survival``,
         ``lower_95``, ``upper_95`` and the ``group`` column when grouped).
     group : str, optional
         Name of the group column.
@@ -81,7 +81,7 @@ def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`analysis.churn_models.calibration_table`.
+        Output of :func:`analysis.churn.validation.calibration_table`.
     """
     ax = new_axes(ax, (5.5, 5))
     observed = table["observed_rate"].to_numpy(dtype=float)
@@ -113,7 +113,7 @@ def gains_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`analysis.churn_models.gains_table`.
+        Output of :func:`analysis.churn.validation.gains_table`.
     """
     ax = new_axes(ax, (5.5, 5))
     x = np.concatenate([[0.0], table["cumulative_share_customers"].to_numpy(dtype=float)])

@@ -23,7 +23,7 @@ def pareto_chart(
     Parameters
     ----------
     pareto : DataFrame
-        Output of :func:`analysis.concentration.pareto_curve`.
+        Output of :func:`analysis.grading.concentration.pareto_curve`.
     buckets : int
         Number of equal-size customer buckets (20: 5% of customers each).
     value_label : str
@@ -76,7 +76,7 @@ def lorenz_plot(
     Parameters
     ----------
     lorenz : DataFrame
-        Output of :func:`analysis.concentration.lorenz_curve`.
+        Output of :func:`analysis.grading.concentration.lorenz_curve`.
     gini : float, optional
         Shown in the legend.
     """
@@ -110,7 +110,7 @@ def cutoff_sweep_plot(sweep: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     sweep : DataFrame
-        Output of :func:`analysis.grading.cutoff_sweep`; each point is one cut-off.
+        Output of :func:`analysis.grading.grades.cutoff_sweep`; each point is one cut-off.
     """
     ax = new_axes(ax)
     ax.plot(sweep["share_of_customers"], sweep["share_of_value"], marker=".", label="A at each cut-off")
@@ -144,7 +144,7 @@ def migration_heatmap(probabilities: pd.DataFrame, *, ax: Axes | None = None, **
     Parameters
     ----------
     probabilities : DataFrame
-        Row probabilities of :func:`analysis.stability.migration_matrix`.
+        Row probabilities of :func:`analysis.grading.stability.migration_matrix`.
     """
     ax = new_axes(ax, (6, 4.5))
     sns.heatmap(
@@ -174,7 +174,7 @@ def future_value_plot(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`analysis.validity.future_value_by_grade`.
+        Output of :func:`analysis.grading.validity.future_value_by_grade`.
     """
     ax = new_axes(ax)
     positions = np.arange(len(table))

@@ -17,7 +17,7 @@ def tracking_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`analysis.value_study.tracking_table`.
+        Output of :func:`analysis.studies.value.tracking_table`.
     """
     ax = new_axes(ax, (8, 4.5))
     ax.plot(table["date"], table["actual"], label="actual")
@@ -36,7 +36,7 @@ def holdout_frequency_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`analysis.value_study.holdout_by_frequency`.
+        Output of :func:`analysis.studies.value.holdout_by_frequency`.
     """
     ax = new_axes(ax)
     ax.plot(table["frequency"], table["actual"], marker="o", label="actual")
@@ -57,7 +57,7 @@ def quantile_plot(distribution: pd.DataFrame, *, value_label: str = "mean spend"
     ----------
     distribution : DataFrame
         ``quantile``, ``observed`` and ``model`` columns (e.g. the
-        ``distribution`` of :func:`analysis.value_study.spend_checks`).
+        ``distribution`` of :func:`analysis.studies.value.spend_checks`).
     """
     ax = new_axes(ax, (5, 5))
     ax.plot(distribution["model"], distribution["observed"], "o")
@@ -82,7 +82,7 @@ def value_risk_heatmap(cells: pd.DataFrame, *, value: str = "value_at_risk", ax:
     Parameters
     ----------
     cells : DataFrame
-        Output of :func:`analysis.value.value_risk_matrix`.
+        Output of :func:`analysis.value.tiers.value_risk_matrix`.
     """
     ax = new_axes(ax, (6.5, 4.5))
     grid = cells.pivot_table(index="tier", columns="risk", values=value, observed=False, aggfunc="sum")

@@ -68,7 +68,7 @@ def execute_run(
     ----------
     parameters : mapping
         ``{study: parameters}``, complete and checked
-        (:func:`analysis.studies.resolve_parameters`).
+        (:func:`analysis.studies.registry.resolve_parameters`).
     reports : path
         Folder of runs.
     name : str

@@ -1,7 +1,7 @@
 """Study 2, churn signals: parameters, steps and sentences of the notebook.
 
 ``notebooks/02_churn_signals.ipynb`` calls these one step at a time; the
-statistics live in :mod:`analysis.churn` and :mod:`analysis.churn_models`.
+statistics live in :mod:`analysis.churn` and :mod:`analysis.churn`.
 :class:`ChurnParameters` is the single declaration of the study's parameters
 (the notebook's parameters cell holds the same names, types and defaults and
 the description of each).
@@ -175,10 +175,10 @@ def score(model: LogisticModel, frame: pd.DataFrame) -> pd.DataFrame:
 def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
     """Run the study's pipeline on SYNTHETIC B2B data and compare with the planted odds ratios.
 
-    The synthetic base (:func:`analysis.synthetic.generate_b2b`, logistic
+    The synthetic base (:func:`analysis.synthetic.generate.generate_b2b`, logistic
     churn model) has known effects of late payments, complaints, contact
     gaps and frequency drops; the signals are recomputed by
-    :func:`analysis.churn.b2b_churn_frame` and a logistic regression is fitted.
+    :func:`analysis.churn.b2b.b2b_churn_frame` and a logistic regression is fitted.
 
     Returns
     -------

@@ -54,7 +54,7 @@ def compare_schemes(
     summary : DataFrame
         Customer summary at ``params.as_of`` (current grades and workload).
     backtest : DataFrame
-        :func:`analysis.summaries.calibration_holdout` from
+        :func:`analysis.engines.summaries.calibration_holdout` from
         ``params.validation_date`` to ``params.as_of`` (predictive columns).
     periods : DataFrame
         Dense monthly period table up to ``params.as_of``.
@@ -174,7 +174,7 @@ def sweep(grading: Grading) -> pd.DataFrame:
 
 
 def describe_concentration(concentration: pd.DataFrame) -> str:
-    """One sentence on concentration, from :func:`analysis.concentration.concentration_table`."""
+    """One sentence on concentration, from :func:`analysis.grading.concentration.concentration_table`."""
     m = concentration.set_index("measure")
     top20 = m.loc["top 20% share of value"]
     gini_row = m.loc["Gini"]
@@ -188,7 +188,7 @@ def describe_concentration(concentration: pd.DataFrame) -> str:
 
 
 def describe_grades(table: pd.DataFrame) -> str:
-    """One sentence on the grade table of :func:`analysis.grading.grade_table`."""
+    """One sentence on the grade table of :func:`analysis.grading.grades.grade_table`."""
     graded = table[table["share_of_customers"].notna()]
     parts = [
         f"{row.grade}: {percent(row.share_of_customers)} of customers, {percent(row.share_of_value)} of value "
@@ -213,7 +213,7 @@ def describe_sweep(sweep_table: pd.DataFrame) -> str:
 
 
 def describe_stability(retention: pd.DataFrame, params: GradingParameters | None = None) -> str:
-    """Sentences on grade retention from :func:`analysis.stability.grade_retention`."""
+    """Sentences on grade retention from :func:`analysis.grading.stability.grade_retention`."""
     grades = retention.drop(index="all")
     best = grades.index[0]
     overall = retention.loc["all"]

@@ -97,7 +97,7 @@ class GradingParameters:
         self.schemes()  # validates every scheme's cut-offs
 
     def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.sources.load_transactions`: nothing after ``as_of`` enters."""
+        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after ``as_of`` enters."""
         return {
             "source": self.data_source,
             "columns": self.column_map,
@@ -244,7 +244,7 @@ class ChurnParameters:
             raise ParameterError("pseudonym_key_file", self.pseudonym_key_file, "'' unless pseudonymise is true")
 
     def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.sources.load_transactions`: outcomes end at ``data_end``."""
+        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: outcomes end at ``data_end``."""
         return {
             "source": self.data_source,
             "columns": self.column_map,
@@ -261,7 +261,7 @@ class ChurnParameters:
         return from_namespace(cls, namespace)
 
     def frame_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.churn.transaction_churn_frame` (but the date)."""
+        """Keyword arguments of :func:`analysis.churn.frames.transaction_churn_frame` (but the date)."""
         return {
             "horizon_days": self.horizon_days,
             "lookback_days": self.lookback_days,
@@ -335,7 +335,7 @@ class ValueParameters:
                 raise ParameterError(name, value, "a positive number")
 
     def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.sources.load_transactions`: nothing after ``as_of`` enters."""
+        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after ``as_of`` enters."""
         return {
             "source": self.data_source,
             "columns": self.column_map,

@@ -1,7 +1,7 @@
 """The studies the runner knows: notebook, parameter declaration, validation.
 
 Each study's parameters are declared once, as a frozen dataclass in its
-study module (e.g. :class:`analysis.grading_study.GradingParameters`). The
+study module (e.g. :class:`analysis.studies.parameters.GradingParameters`). The
 notebook's first cell checks its papermill parameters with it, and the runner
 checks a run's parameters with it *before* any notebook starts, so an unknown
 name, a wrong type or an out-of-range value stops the run with nothing

@@ -42,7 +42,7 @@ def load_transactions(
         path of a CSV/Parquet file that follows the data contract (with
         ``columns`` mapping its names).
     columns, date_format
-        For a user file, as in :func:`analysis.data.read_transactions`.
+        For a user file, as in :func:`analysis.data.readers.read_transactions`.
     seed, synthetic_customers
         For the synthetic source.
     up_to : date, optional

@@ -1,7 +1,7 @@
 """Study 3, value tiers and customer lifetime value: parameters, model checks, values.
 
 ``notebooks/03_value_tiers.ipynb`` calls these one step at a time; the models
-live in :mod:`analysis.clv`, the tiers in :mod:`analysis.value`.
+live in :mod:`analysis.value.clv`, the tiers in :mod:`analysis.value`.
 :class:`ValueParameters` is the single declaration of the study's parameters.
 """
 
@@ -59,7 +59,7 @@ def model_comparison(models: Mapping[str, Any], holdout: pd.DataFrame) -> pd.Dat
     models : mapping
         Fitted models by name.
     holdout : DataFrame
-        :func:`analysis.summaries.calibration_holdout` in weeks.
+        :func:`analysis.engines.summaries.calibration_holdout` in weeks.
 
     Returns
     -------
@@ -202,7 +202,7 @@ def customer_values(
     Returns
     -------
     pandas.DataFrame
-        ``customer_id``, RFM columns of :func:`analysis.value.rfm_scores` and
+        ``customer_id``, RFM columns of :func:`analysis.value.tiers.rfm_scores` and
         ``segment``, ``trailing_value``, ``p_alive``, ``churn_probability``
         (``1 - p_alive``), ``expected_purchases``, ``expected_spend``, ``clv``
         (over ``clv_horizon_weeks``, discounted), ``tier`` (pyramid on CLV),

@@ -15,8 +15,8 @@ world up to ``as_of`` depends only on ``seed``, ``n_customers``,
 the horizon never changes the past.
 
 Time runs in whole days; ``as_of`` is day 0. All tables follow the data
-contract (:data:`analysis.data.CONTRACT`) with the types
-:func:`analysis.data.read_table` returns.
+contract (:data:`analysis.data.contract.CONTRACT`) with the types
+:func:`analysis.data.readers.read_table` returns.
 
 Customers and purchases up to ``as_of``
 ---------------------------------------

@@ -1,7 +1,7 @@
 """Value tiers: RFM scores and segments, value pyramids, value x churn risk with actions.
 
 Works on one row per customer (the customer summary, optionally joined with
-model predictions such as ``clv`` and ``p_alive`` from :mod:`analysis.clv`
+model predictions such as ``clv`` and ``p_alive`` from :mod:`analysis.value.clv`
 or a churn probability from :mod:`analysis.churn`). Pyramids and absolute
 tiers reuse the grading engine (:mod:`analysis.grading`), so they share its
 tie rule: equal values always share a tier.
@@ -304,7 +304,7 @@ def value_risk_matrix(
         ``value`` columns.
     actions : DataFrame, optional
         Policy table with ``tier_rank`` (``top``, ``middle``, ``bottom``),
-        ``risk`` and ``action`` (default :data:`analysis.policy.VALUE_RISK_ACTIONS`).
+        ``risk`` and ``action`` (default :data:`analysis.grading.policy.VALUE_RISK_ACTIONS`).
         A tier's rank is ``top`` for the best tier, ``bottom`` for the last
         and ``middle`` otherwise.
 

@@ -8,8 +8,8 @@ customer makes and when they silently stop buying; the spend model
 
 Input columns
 -------------
-The columns :func:`analysis.summaries.customer_summary` and
-:func:`analysis.summaries.calibration_holdout` produce: ``frequency`` (repeat
+The columns :func:`analysis.engines.summaries.customer_summary` and
+:func:`analysis.engines.summaries.calibration_holdout` produce: ``frequency`` (repeat
 purchase occasions, a whole number), ``recency`` (time from the first to the
 last occasion; 0 when ``frequency`` is 0), ``T`` (time from the first occasion
 to the end of the calibration period), all in one time unit (days or weeks);

@@ -57,7 +57,7 @@ def test_params_command_lists_every_parameter(capsys):
         assert name in out
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml")))
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "params").glob("*.yaml")))
 def test_shipped_parameter_files_are_valid(path):
     loaded = yaml.safe_load(path.read_text())
     assert set(loaded) <= set(STUDIES)
@@ -68,7 +68,7 @@ def test_shipped_parameter_files_are_valid(path):
 
 
 def test_default_parameter_file_matches_the_defaults():
-    loaded = yaml.safe_load((Path(__file__).resolve().parents[1] / "params" / "default.yaml").read_text())
+    loaded = yaml.safe_load((Path(__file__).resolve().parents[2] / "params" / "default.yaml").read_text())
     for study, values in loaded.items():
         defaults = resolve_parameters(study, {})
         assert {k: defaults[k] for k in values} == values

@@ -15,7 +15,7 @@ from analysis.errors import ParameterError
 from analysis.studies import grading as study
 from analysis.synthetic.generate import generate_b2b
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_grading_thresholds.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_grading_thresholds.ipynb"
 
 
 @pytest.mark.parametrize(

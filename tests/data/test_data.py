@@ -326,7 +326,7 @@ def test_contract_tables_have_customer_id_first_and_required_columns():
 
 
 def test_data_readme_lists_every_contract_column_and_checksum():
-    readme = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "data" / "README.md").read_text()
     for specs in CONTRACT.values():
         for spec in specs:
             assert f"`{spec.name}`" in readme, spec.name

@@ -13,7 +13,7 @@ from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import DataError, ParameterError
 from analysis.studies import value as study
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_value_tiers.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_value_tiers.ipynb"
 
 
 @pytest.mark.parametrize(

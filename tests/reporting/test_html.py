@@ -28,7 +28,7 @@ FLAGS = [
     "--enable-logging=stderr",
     "--v=0",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "reports" / "_test_artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "reports" / "_test_artifacts"
 
 
 def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess:

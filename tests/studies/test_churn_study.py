@@ -12,7 +12,7 @@ from analysis.errors import ParameterError
 from analysis.studies import churn as study
 from analysis.synthetic.generate import generate_b2b
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_churn_signals.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_churn_signals.ipynb"
 
 
 @pytest.mark.parametrize(
