@@ -43,6 +43,7 @@ test-fast: lint
 # Re-execute the study notebooks in place (when their results change on purpose),
 # so that the outputs nbval checks are the current ones.
 notebooks: setup
+	$(PY) -c "from analysis.studies.registry import write_parameters_cells; write_parameters_cells()"
 	for nb in notebooks/[0-9]*.ipynb; do $(VENV)/bin/papermill $$nb $$nb -k python3 --log-level WARNING || exit 1; done
 
 bench: setup

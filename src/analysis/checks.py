@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from analysis.errors import DataError, ParameterError
 
-__all__ = ["check_date", "level_name", "level_z", "require_columns"]
+__all__ = ["check_date", "check_whole_number", "level_name", "level_z", "require_columns"]
 
 
 def check_date(value: Any, parameter: str) -> pd.Timestamp:
@@ -40,16 +41,30 @@ def check_date(value: Any, parameter: str) -> pd.Timestamp:
     return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
-def require_columns(frame: Any, columns: Sequence[str], table: str, who: str) -> None:
+def require_columns(
+    frame: Any, columns: Sequence[str], who: str, *, table: str = "<DataFrame>", hint: str | None = None
+) -> None:
     """Raise :class:`DataError` unless ``frame`` is a DataFrame holding every one of ``columns``.
 
-    ``table`` names the table in the message, ``who`` the step that needs the columns.
+    ``who`` names the step that needs the columns, ``table`` the table in the
+    message; ``hint`` says where the columns come from (default: the columns found).
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "the alert list")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DataError: <DataFrame>: missing required column(s) ['b'] needed by the alert list. Found ['a']
     """
     if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a DataFrame, got {type(frame).__name__}", file=table)
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}", file=table)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"missing column(s) {missing} needed by {who}", file=table)
+        raise DataError(
+            f"missing required column(s) {missing} needed by {who}",
+            file=table,
+            hint=hint or f"Found {[str(c) for c in frame.columns][:15]}",
+        )
 
 
 def level_z(level: float) -> float:
@@ -68,3 +83,21 @@ def level_z(level: float) -> float:
 def level_name(level: float) -> str:
     """A confidence level as a column suffix: ``0.95 -> "95"``."""
     return f"{level * 100:g}"
+
+
+def check_whole_number(parameter: str, value: Any, minimum: int = 1, *, unit: str = "") -> int:
+    """``value`` as an ``int`` if it is a whole number (not a bool) of at least ``minimum``, else ``ParameterError``.
+
+    Examples
+    --------
+    >>> check_whole_number("horizon_days", 90, unit="days")
+    90
+    >>> check_whole_number("horizon_days", 0, unit="days")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: parameter 'horizon_days' = 0: expected a positive whole number of days
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+        raise ParameterError(parameter, value, f"{what} of {unit}" if unit else what)
+    return int(value)

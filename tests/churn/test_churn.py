@@ -302,7 +302,7 @@ def test_bad_frame_parameters_raise(b2b, kwargs, parameter):
 
 
 def test_missing_columns_are_listed(b2b):
-    with pytest.raises(DataError, match=r"missing column\(s\) \['date', 'amount'\]"):
+    with pytest.raises(DataError, match=r"missing required column\(s\) \['date', 'amount'\]"):
         transaction_churn_frame(b2b.transactions[["customer_id"]], as_of=b2b.as_of)
     with pytest.raises(DataError, match=r"invoices.*paid_date"):
         b2b_churn_frame(

@@ -31,12 +31,43 @@ def test_declaration_and_notebook_agree_on_names_types_and_defaults(study):
     declaration = STUDIES[study].parameters
     declared = {f.name: f for f in dataclasses.fields(declaration)}
     shown = papermill.inspect_notebook(str(STUDIES[study].path))
-    assert list(shown) == list(declared)
+    assert sorted(shown) == sorted(declared)
     defaults = declaration()
     for name, info in shown.items():
         assert ast.literal_eval(info["default"]) == getattr(defaults, name), name
         assert info["inferred_type_name"] == declared[name].type, name
-        assert info["help"], f"{study}: parameter {name} has no comment"
+        assert info["help"] == declared[name].metadata["help"], name
+
+
+@pytest.mark.parametrize("study", sorted(STUDIES))
+def test_the_parameters_cell_is_generated_from_the_declaration(study):
+    import nbformat
+
+    from analysis.studies.parameters import parameters_cell
+
+    notebook = nbformat.read(STUDIES[study].path, as_version=4)
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert cell.source == parameters_cell(STUDIES[study].parameters), "run make notebooks"
+    assert notebook.cells.index(cell) == next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+
+
+def test_a_notebook_missing_a_declared_parameter_is_refused():
+    from analysis.studies.parameters import GradingParameters
+
+    namespace = {f.name: getattr(GradingParameters(), f.name) for f in dataclasses.fields(GradingParameters)}
+    assert GradingParameters.from_namespace(namespace | {"unrelated": 1}) == GradingParameters()
+    del namespace["history_start"]
+    with pytest.raises(ParameterError, match=r"'history_start'.*parameters cell"):
+        GradingParameters.from_namespace(namespace)
+
+
+def test_shared_parameters_are_declared_once():
+    from analysis.studies.parameters import ChurnParameters, StudyParameters, ValueParameters
+
+    shared = {f.name for f in dataclasses.fields(StudyParameters)}
+    for declaration in (ChurnParameters, ValueParameters):
+        assert shared <= {f.name for f in dataclasses.fields(declaration)}
+    assert ChurnParameters().synthetic_customers == 4000 and ValueParameters().synthetic_customers == 2000
 
 
 def test_resolve_fills_defaults_and_refuses_unknown_or_bad_values():

@@ -41,7 +41,9 @@ class AlertList:
 
 def _ranked(frame: pd.DataFrame, probability: str, value: str, outcome: str | None, id_col: str) -> pd.DataFrame:
     """Customers with a probability and a value, by expected value at risk (descending, then id)."""
-    require_columns(frame, [id_col, probability, value] + ([outcome] if outcome else []), "<frame>", "the alert list")
+    require_columns(
+        frame, [id_col, probability, value] + ([outcome] if outcome else []), "the alert list", table="<frame>"
+    )
     p = frame[probability].astype("float64")
     if ((p < 0) | (p > 1)).any():
         raise DataError("probabilities must lie in [0, 1]", column=probability)
@@ -172,7 +174,7 @@ def alert_list(
     ranked = _ranked(frame, probability, value, outcome, id_col).head(k)
     alerts = ranked.assign(cumulative_value_at_risk=ranked["value_at_risk"].cumsum())
     alerts.insert(0, "rank", np.arange(1, len(alerts) + 1))
-    require_columns(frame, list(columns), "<frame>", "alert_list")
+    require_columns(frame, list(columns), "alert_list", table="<frame>")
     for column in columns:
         alerts[column] = frame.loc[alerts.index, column].to_numpy()
     coverage = alerts_by_capacity(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.checks import require_columns
-from analysis.churn.frames import DAY, check_day, check_share, last_day, split_at, transaction_churn_frame, whole_days
+from analysis.checks import check_whole_number, require_columns
+from analysis.churn.frames import DAY, check_day, check_share, last_day, split_at, transaction_churn_frame
 from analysis.churn.signals import OUTCOMES
 from analysis.engines.prepared import Engine
 from analysis.synthetic.signals import b2b_signals
@@ -98,9 +98,9 @@ def b2b_churn_frame(
         ("complaints", complaints, ["customer_id", "date"]),
         ("contacts", contacts, ["customer_id", "date"]),
     ):
-        require_columns(frame, columns, name, who)
+        require_columns(frame, columns, who, table=name)
     as_day = check_day("as_of", as_of)
-    window = whole_days("window_days", window_days)
+    window = check_whole_number("window_days", window_days, unit="days")
     ratio = check_share("min_collection_ratio", min_collection_ratio, 0.0, np.inf)
     if data_end is not None:
         end = check_day("data_end", data_end)

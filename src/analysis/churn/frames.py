@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import check_date, require_columns
+from analysis.checks import check_date, check_whole_number, require_columns
 from analysis.engines.prepared import Engine
 from analysis.engines.summaries import customer_summary
 from analysis.errors import DataError, ParameterError
@@ -22,7 +22,6 @@ __all__ = [
     "split_at",
     "telco_churn_frame",
     "transaction_churn_frame",
-    "whole_days",
 ]
 
 
@@ -37,13 +36,6 @@ _TELCO_SERVICES = (
     "streaming_tv",
     "streaming_movies",
 )
-
-
-def whole_days(name: str, value: Any, minimum: int = 1) -> int:
-    """A whole number of days of at least ``minimum``, else ``ParameterError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(name, value, f"a whole number of days >= {minimum}")
-    return int(value)
 
 
 def check_share(name: str, value: Any, low: float, high: float, *, closed_high: bool = True) -> float:
@@ -153,12 +145,12 @@ def transaction_churn_frame(
     DataError
         On missing columns or no purchase in the lookback window.
     """
-    require_columns(transactions, ["customer_id", "date", "amount"], "transactions", "transaction_churn_frame")
+    require_columns(transactions, ["customer_id", "date", "amount"], "transaction_churn_frame", table="transactions")
     as_day = check_day("as_of", as_of)
     end = check_day("data_end", data_end) if data_end is not None else last_day([transactions["date"]])
-    horizon = whole_days("horizon_days", horizon_days)
-    lookback = whole_days("lookback_days", lookback_days)
-    window = whole_days("window_days", window_days)
+    horizon = check_whole_number("horizon_days", horizon_days, unit="days")
+    lookback = check_whole_number("lookback_days", lookback_days, unit="days")
+    window = check_whole_number("window_days", window_days, unit="days")
     drop = check_share("drop_size", drop_size, 0.0, 1.0, closed_high=False)
     factor = check_share("gap_factor", gap_factor, 0.0, np.inf)
     if as_day + horizon * DAY > end:
@@ -211,7 +203,7 @@ def transaction_churn_frame(
         }
     )
     if grades is not None:
-        require_columns(grades, ["customer_id", "grade"], "grades", "transaction_churn_frame")
+        require_columns(grades, ["customer_id", "grade"], "transaction_churn_frame", table="grades")
         frame["grade"] = frame["customer_id"].map(
             grades.drop_duplicates("customer_id").set_index("customer_id")["grade"]
         )
@@ -280,7 +272,7 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
         "total_charges",
         *yes,
     ]
-    require_columns(customers, needed, "customers", "telco_churn_frame")
+    require_columns(customers, needed, "telco_churn_frame", table="customers")
     flag = {c: (customers[c].astype("str") == "Yes").astype("int64") for c in yes}
     internet = customers["internet_service"].astype("str")
     services = flag["phone_service"] + flag["multiple_lines"] + (internet != "No").astype("int64")

@@ -18,7 +18,7 @@ __all__ = ["auc_interval", "signal_table"]
 
 def outcome_values(frame: pd.DataFrame, outcome: str) -> np.ndarray:
     """The 0/1 outcome column as int64, checked."""
-    require_columns(frame, [outcome], "<frame>", "the churn analysis")
+    require_columns(frame, [outcome], "the churn analysis", table="<frame>")
     values = frame[outcome]
     if values.isna().any() or not values.isin([0, 1]).all():
         bad = values[values.isna() | ~values.isin([0, 1])]
@@ -168,7 +168,7 @@ def signal_table(
         known = (*TRANSACTION_SIGNALS, *B2B_SIGNALS, *TELCO_SIGNALS)
         signals = [c for c in dict.fromkeys(known) if c in frame.columns]
     signals = list(signals)
-    require_columns(frame, signals, "<frame>", "signal_table")
+    require_columns(frame, signals, "signal_table", table="<frame>")
     not_numeric = [s for s in signals if not (pd.api.types.is_numeric_dtype(frame[s]) or frame[s].dtype == bool)]
     if not_numeric:
         raise DataError(

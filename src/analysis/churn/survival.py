@@ -23,7 +23,7 @@ _BANDS = ("pointwise", "simultaneous")
 
 
 def survival_data(frame: pd.DataFrame, time: str, event: str, group: str | None) -> pd.DataFrame:
-    require_columns(frame, [time, event] + ([group] if group else []), "<frame>", "the survival analysis")
+    require_columns(frame, [time, event] + ([group] if group else []), "the survival analysis", table="<frame>")
     t = frame[time]
     if not pd.api.types.is_numeric_dtype(t) or t.isna().any() or (t < 0).any():
         raise DataError("survival times must be non-negative numbers without missing values", column=time)

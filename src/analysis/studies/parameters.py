@@ -8,12 +8,14 @@ nothing written. Every value must be plain data (:mod:`analysis.parameters`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 
@@ -26,11 +28,123 @@ from analysis.studies.sources import SYNTHETIC_B2B
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
 
-__all__ = ["ChurnParameters", "GradingParameters", "ValueParameters"]
+__all__ = [
+    "ChurnParameters",
+    "GradingParameters",
+    "StudyParameters",
+    "ValueParameters",
+    "param",
+    "parameters_cell",
+]
+
+
+def param(default: Any, meaning: str) -> Any:
+    """A declared parameter: its default and its meaning (the comment of the notebook's parameters cell)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"help": meaning})
+    return field(default=default, metadata={"help": meaning})
+
+
+#: Shared parameters written after a study's own in its parameters cell (the data ones come first).
+TRAILING = ("synthetic_customers", "random_seed", "engine", "metrics_path")
 
 
 @dataclass(frozen=True)
-class GradingParameters:
+class StudyParameters:
+    """What every study's parameters share: its data, the seed, the engine, where its metrics go.
+
+    A study's declaration subclasses this one; the notebook's parameters cell
+    is generated from the declaration (:func:`parameters_cell`), so names,
+    types, defaults and meanings are written once, here.
+    """
+
+    data_source: str = param(
+        "cdnow", 'transactions: "cdnow", "synthetic_b2b" (synthetic, labelled so) or a CSV/Parquet path'
+    )
+    column_map: dict = param({}, '{contract name: your column name} for a user file, e.g. {"customer_id": "Kunde"}')
+    date_format: str = param("", 'strptime format of a user file\'s dates ("" means ISO 8601)')
+    later_rows: str = param(
+        "refuse",
+        'rows dated after the analysis date (or today): "refuse" (an error naming them) '
+        'or "drop" (left out and counted)',
+    )
+    synthetic_customers: int = param(2000, "customers of the synthetic source")
+    random_seed: int = param(0, "seed of the synthetic data")
+    engine: str = param(
+        "duckdb", 'where the customer summaries run: "duckdb" (embedded), "spark", or an Ibis connection URL'
+    )
+    metrics_path: str = param("", 'write the headline metrics JSON here ("" means nowhere)')
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        check_option("later_rows", self.later_rows, LATER_ROWS)
+        check_engine(self.engine, recorded=True)
+        if self.synthetic_customers < 1:
+            raise ParameterError("synthetic_customers", self.synthetic_customers, "a positive whole number")
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
+        """Build from a notebook's namespace (its papermill parameters), which must hold every declared name.
+
+        A name missing from the namespace means the notebook's parameters cell
+        is not the declaration's (regenerate it with ``make notebooks``).
+        """
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in namespace]
+        if missing:
+            raise ParameterError(
+                missing[0], None, f"a parameter of the notebook's parameters cell, generated from {cls.__name__}"
+            )
+        return from_namespace(cls, namespace)
+
+    def last_day(self) -> str | None:
+        """The last day of data the study may use (``None``: all of it)."""
+        return getattr(self, "as_of", None)
+
+    def data_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after :meth:`last_day`."""
+        return {
+            "source": self.data_source,
+            "columns": self.column_map,
+            "date_format": self.date_format,
+            "seed": self.random_seed,
+            "synthetic_customers": self.synthetic_customers,
+            "up_to": self.last_day(),
+            "later_rows": self.later_rows,
+        }
+
+
+def parameters_cell(declaration: type[StudyParameters]) -> str:
+    """The notebook's ``parameters`` cell generated from a declaration: ``name: type = default  # meaning``.
+
+    The shared data parameters come first, then the study's own, then the
+    seed, the engine and the metrics path.
+    """
+    fields = dataclasses.fields(declaration)
+    ordered = [f for f in fields if f.name not in TRAILING] + [f for f in fields if f.name in TRAILING]
+    lines = ["# Parameters (papermill): name: type = default  # meaning"]
+    for f in ordered:
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+        line = f"{f.name}: {f.type} = {_literal(default)}  # {f.metadata['help']}"
+        if len(line) > 120 and isinstance(default, list) and default:
+            items = "".join(f"    {_literal(v)},\n" for v in default)
+            line = f"{f.name}: {f.type} = [\n{items}]  # {f.metadata['help']}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _literal(value: Any) -> str:
+    """A plain value as Python source with double-quoted strings (as the notebooks are written)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class GradingParameters(StudyParameters):
     """Parameters of the grading study, checked on creation.
 
     Every field is a papermill parameter of the notebook with the same name,
@@ -39,35 +153,32 @@ class GradingParameters:
     ``analysis params grading`` and ``papermill --help-notebook`` show.
     """
 
-    data_source: str = "cdnow"
-    column_map: dict = field(default_factory=dict)
-    date_format: str = ""
-    later_rows: str = "refuse"
-    as_of: str = "1998-06-30"
-    value_metric: str = "revenue"
-    value_window_months: int = 12
-    scheme: str = "value_share_75_20_5"
-    compare: list = field(default_factory=lambda: list(SCHEMES))
-    value_share_cuts: list = field(default_factory=lambda: [0.75, 0.95])
-    value_share_variant_cuts: list = field(default_factory=lambda: [0.80, 0.95])
-    rank_share_cuts: list = field(default_factory=lambda: [0.05, 0.20])
-    quota_shares: list = field(default_factory=lambda: [0.2, 0.3, 0.4, 0.1])
-    score_weights: dict = field(default_factory=dict)
-    absolute_scale: float = 0.0001
-    regional_coefficient: float = 1.0
-    min_tenure_months: int = 6
-    regrade_every_months: int = 1
-    history_start: str = "1997-12-01"
-    validation_horizon_days: int = 181
-    random_seed: int = 0
-    synthetic_customers: int = 2000
-    engine: str = "duckdb"
-    metrics_path: str = ""
+    as_of: str = param("1998-06-30", "analysis date: every section uses data up to and including this day")
+    value_metric: str = param("revenue", 'value to grade on: "revenue", "margin" (data with margins) or "occasions"')
+    value_window_months: int = param(12, "trailing window of the value metric, in months")
+    scheme: str = param("value_share_75_20_5", "scheme studied in detail (one of the compared schemes)")
+    compare: list = param(list(SCHEMES), "schemes compared side by side")
+    value_share_cuts: list = param([0.75, 0.95], "cumulative value shares closing A and B (75/20/5)")
+    value_share_variant_cuts: list = param([0.80, 0.95], "the 80/15/5 variant")
+    rank_share_cuts: list = param([0.05, 0.20], "shares of customers closing A and B (top 5% / next 15% / rest)")
+    quota_shares: list = param([0.2, 0.3, 0.4, 0.1], "A/B/C/D quotas of the composite-score scheme (sum to 1)")
+    score_weights: dict = param({}, "composite score weights, keys value/frequency/recency/margin ({} means equal)")
+    absolute_scale: float = param(
+        0.0001, "multiplies DOMAIN.md's tier thresholds (Diamond 5,000,000 ...) to the data's size"
+    )
+    regional_coefficient: float = param(1.0, "tier thresholds x this (0.8-0.9 for smaller regions)")
+    min_tenure_months: int = param(6, "new customers get a provisional grade until this old")
+    regrade_every_months: int = param(1, "regrading frequency in months (1 means monthly)")
+    history_start: str = param(
+        "1997-12-01",
+        "first regrading month of the stability analysis; CDNOW's cohort starts in Jan 1997, "
+        'so earlier windows cannot show inactivity ("" means earliest)',
+    )
+    validation_horizon_days: int = param(181, "backtest: grades this many days before as_of vs the value brought since")
+    random_seed: int = param(0, "seed of the bootstrap intervals (and of the synthetic data)")
 
     def __post_init__(self) -> None:
-        check_types(self)
-        check_option("later_rows", self.later_rows, LATER_ROWS)
-        check_engine(self.engine, recorded=True)
+        super().__post_init__()
         check_option("value_metric", self.value_metric, VALUE_METRICS)
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
@@ -86,7 +197,6 @@ class GradingParameters:
             "value_window_months",
             "regrade_every_months",
             "validation_horizon_days",
-            "synthetic_customers",
         ):
             if getattr(self, name) < 1:
                 raise ParameterError(name, getattr(self, name), "a positive whole number")
@@ -95,18 +205,6 @@ class GradingParameters:
         if not (self.absolute_scale > 0 and math.isfinite(self.absolute_scale)):
             raise ParameterError("absolute_scale", self.absolute_scale, "a positive number")
         self.schemes()  # validates every scheme's cut-offs
-
-    def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after ``as_of`` enters."""
-        return {
-            "source": self.data_source,
-            "columns": self.column_map,
-            "date_format": self.date_format,
-            "seed": self.random_seed,
-            "synthetic_customers": self.synthetic_customers,
-            "up_to": self.as_of,
-            "later_rows": self.later_rows,
-        }
 
     def check_data(self, transactions: pd.DataFrame) -> None:
         """Refuse data this study cannot use with these parameters (run before any notebook starts)."""
@@ -117,11 +215,6 @@ class GradingParameters:
                 column="margin",
                 hint="Choose value_metric 'revenue' or 'occasions', or map a margin column (column_map)",
             )
-
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> GradingParameters:
-        """Build from a notebook's namespace (its papermill parameters)."""
-        return from_namespace(cls, namespace)
 
     def schemes(self) -> dict[str, Scheme]:
         """The schemes of the study, with this run's cut-offs."""
@@ -185,36 +278,32 @@ class GradingParameters:
 
 
 @dataclass(frozen=True)
-class ChurnParameters:
+class ChurnParameters(StudyParameters):
     """Parameters of the churn study, checked on creation (meanings: the notebook's parameters cell)."""
 
-    data_source: str = "cdnow"
-    column_map: dict = field(default_factory=dict)
-    date_format: str = ""
-    later_rows: str = "refuse"
-    as_of: str = "1997-09-30"
-    validation_as_of: str = "1997-12-31"
-    data_end: str = ""
-    horizon_days: int = 90
-    horizons: list = field(default_factory=lambda: [30, 60, 90, 180])
-    lookback_days: int = 365
-    window_days: int = 90
-    drop_size: float = 0.5
-    gap_factor: float = 2.0
-    capacity: int = 500
-    capacities: list = field(default_factory=lambda: [100, 250, 500, 1000, 2000, 4000])
-    alerts_path: str = ""
-    pseudonymise: bool = False
-    pseudonym_key_file: str = ""
-    synthetic_customers: int = 4000
-    random_seed: int = 0
-    engine: str = "duckdb"
-    metrics_path: str = ""
+    as_of: str = param("1997-09-30", "analysis date: signals use data up to this day, outcomes the days after")
+    validation_as_of: str = param("1997-12-31", "later date at which the fitted model is scored (out of time)")
+    data_end: str = param("", 'last day of data used, e.g. a report\'s period end ("" means all the data)')
+    horizon_days: int = param(90, "churned: no purchase in this many days after the analysis date")
+    horizons: list = param([30, 60, 90, 180], "horizons compared to show how churn and conclusions move with H")
+    lookback_days: int = param(365, "customers studied: those who bought in this many days before the analysis date")
+    window_days: int = param(90, "period compared with the previous one for frequency and value drops")
+    drop_size: float = param(0.5, "a drop: this period below (1 - drop_size) times the previous one")
+    gap_factor: float = param(2.0, "beyond usual gap: days since last purchase over gap_factor times the typical gap")
+    capacity: int = param(500, "customers the team can contact per period (K)")
+    capacities: list = param([100, 250, 500, 1000, 2000, 4000], "values of K compared")
+    alerts_path: str = param("", 'export the alert list as CSV here ("" means no export)')
+    pseudonymise: bool = param(
+        False, "replace customer ids by keyed pseudonyms (HMAC-SHA256) in the report and the export"
+    )
+    pseudonym_key_file: str = param(
+        "", 'file holding the secret key ("" means $ANALYSIS_PSEUDONYM_KEY); the key is never recorded'
+    )
+    synthetic_customers: int = param(4000, "customers of the synthetic check (and of the synthetic source)")
+    random_seed: int = param(0, "seed of the synthetic data")
 
     def __post_init__(self) -> None:
-        check_types(self)
-        check_option("later_rows", self.later_rows, LATER_ROWS)
-        check_engine(self.engine, recorded=True)
+        super().__post_init__()
         for name in ("as_of", "validation_as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -229,7 +318,7 @@ class ChurnParameters:
                 raise ParameterError("data_end", self.data_end, "a date at least horizon_days after validation_as_of")
         if pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
             raise ParameterError("validation_as_of", self.validation_as_of, f"a date after as_of ({self.as_of})")
-        for name in ("horizon_days", "lookback_days", "window_days", "capacity", "synthetic_customers"):
+        for name in ("horizon_days", "lookback_days", "window_days", "capacity"):
             if getattr(self, name) < 1:
                 raise ParameterError(name, getattr(self, name), "a positive whole number")
         for name in ("horizons", "capacities"):
@@ -243,22 +332,9 @@ class ChurnParameters:
         if self.pseudonym_key_file and not self.pseudonymise:
             raise ParameterError("pseudonym_key_file", self.pseudonym_key_file, "'' unless pseudonymise is true")
 
-    def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: outcomes end at ``data_end``."""
-        return {
-            "source": self.data_source,
-            "columns": self.column_map,
-            "date_format": self.date_format,
-            "seed": self.random_seed,
-            "synthetic_customers": self.synthetic_customers,
-            "up_to": self.data_end or None,
-            "later_rows": self.later_rows,
-        }
-
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> ChurnParameters:
-        """Build from a notebook's namespace (its papermill parameters)."""
-        return from_namespace(cls, namespace)
+    def last_day(self) -> str | None:
+        """Outcomes need the days after ``as_of``: the data ends at ``data_end`` (all of it when empty)."""
+        return self.data_end or None
 
     def frame_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`analysis.churn.frames.transaction_churn_frame` (but the date)."""
@@ -281,32 +357,29 @@ TRANSACTION_MODELS = {"bgnbd": ("BG/NBD", BetaGeoModel), "pareto_nbd": ("Pareto/
 
 
 @dataclass(frozen=True)
-class ValueParameters:
+class ValueParameters(StudyParameters):
     """Parameters of the value study, checked on creation (meanings: the notebook's parameters cell)."""
 
-    data_source: str = "cdnow"
-    column_map: dict = field(default_factory=dict)
-    date_format: str = ""
-    later_rows: str = "refuse"
-    calibration_end: str = "1997-09-30"
-    as_of: str = "1998-06-30"
-    transaction_model: str = "pareto_nbd"
-    clv_horizon_weeks: int = 52
-    annual_discount_rate: float = 0.10
-    rfm_bins: int = 5
-    pyramid_cuts: list = field(default_factory=lambda: [0.01, 0.05, 0.20])
-    absolute_scale: float = 0.0001
-    regional_coefficient: float = 1.0
-    risk_cuts: list = field(default_factory=lambda: [0.3, 0.6])
-    synthetic_customers: int = 2000
-    random_seed: int = 0
-    engine: str = "duckdb"
-    metrics_path: str = ""
+    calibration_end: str = param(
+        "1997-09-30", "models are checked on a calibration period ending here and the holdout after it"
+    )
+    as_of: str = param("1998-06-30", "analysis date: end of the holdout, and the date of the predictions and tiers")
+    transaction_model: str = param(
+        "pareto_nbd", 'model for p_alive and CLV: "pareto_nbd" or "bgnbd" (both are fitted and compared)'
+    )
+    clv_horizon_weeks: int = param(52, "CLV horizon, in weeks")
+    annual_discount_rate: float = param(0.10, "yearly discount rate of future value (converted to weeks)")
+    rfm_bins: int = param(5, "RFM score levels: 5 (quintiles), what the default segment rules are written for")
+    pyramid_cuts: list = param([0.01, 0.05, 0.20], "value pyramid on CLV: top 1%, next 4%, next 15%, rest")
+    absolute_scale: float = param(
+        0.0001, "multiplies the domain notes' tier thresholds (Diamond 5,000,000 ...) to the data's size"
+    )
+    regional_coefficient: float = param(1.0, "tier thresholds times this (0.8-0.9 for smaller regions)")
+    risk_cuts: list = param([0.3, 0.6], "churn probability (1 - p_alive) separating low, medium and high risk")
+    random_seed: int = param(0, "seed of the simulated spend check (and of the synthetic data)")
 
     def __post_init__(self) -> None:
-        check_types(self)
-        check_option("later_rows", self.later_rows, LATER_ROWS)
-        check_engine(self.engine, recorded=True)
+        super().__post_init__()
         for name in ("calibration_end", "as_of"):
             try:
                 pd.Timestamp(getattr(self, name))
@@ -333,23 +406,6 @@ class ValueParameters:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ParameterError(name, value, "a positive number")
-
-    def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after ``as_of`` enters."""
-        return {
-            "source": self.data_source,
-            "columns": self.column_map,
-            "date_format": self.date_format,
-            "seed": self.random_seed,
-            "synthetic_customers": self.synthetic_customers,
-            "up_to": self.as_of,
-            "later_rows": self.later_rows,
-        }
-
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> ValueParameters:
-        """Build from a notebook's namespace (its papermill parameters)."""
-        return from_namespace(cls, namespace)
 
     @property
     def weekly_discount_rate(self) -> float:

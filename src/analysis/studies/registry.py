@@ -11,7 +11,7 @@ written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import ParameterError, check_option
-from analysis.studies.churn import ChurnParameters
-from analysis.studies.grading import GradingParameters
-from analysis.studies.value import ValueParameters
+from analysis.studies.parameters import ChurnParameters, GradingParameters, ValueParameters
 
 __all__ = ["STUDIES", "Study", "parameter_table", "resolve_parameters"]
 
@@ -89,3 +87,27 @@ def resolve_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
         raise ParameterError(unknown[0], values[unknown[0]], f"a parameter of study {study!r}: one of {names}")
     checked = declaration(**values)
     return {name: getattr(checked, name) for name in names}
+
+
+def write_parameters_cells(studies: Sequence[str] | None = None) -> list[Path]:
+    """Regenerate each study notebook's ``parameters`` cell from its declaration; return the notebooks changed.
+
+    The declaration (:mod:`analysis.studies.parameters`) is the only place a
+    parameter is written; ``make notebooks`` calls this before executing the
+    notebooks, and a test fails when a cell differs from its declaration.
+    """
+    import nbformat
+
+    from analysis.studies.parameters import parameters_cell
+
+    changed = []
+    for name in studies or list(STUDIES):
+        study = STUDIES[check_option("study", name, STUDIES)]
+        notebook = nbformat.read(study.path, as_version=4)
+        cell = next(c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+        source = parameters_cell(study.parameters)
+        if cell.source != source:
+            cell.source = source
+            nbformat.write(notebook, study.path)
+            changed.append(study.path)
+    return changed

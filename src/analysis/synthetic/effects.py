@@ -32,7 +32,6 @@ __all__ = [
     "check_day",
     "check_effects",
     "check_real",
-    "check_whole",
 ]
 
 
@@ -145,7 +144,7 @@ class B2BData:
         )
 
 
-def check_whole(name: str, value: Any, minimum: int) -> int:
+def check_whole_number(name: str, value: Any, minimum: int) -> int:
     """A whole number of at least ``minimum``, else ``ParameterError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ParameterError(name, value, f"an integer >= {minimum}")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.checks import check_whole_number
 from analysis.errors import ParameterError, check_option
 from analysis.synthetic.effects import (
     CHANNEL_P,
@@ -27,7 +28,6 @@ from analysis.synthetic.effects import (
     check_day,
     check_effects,
     check_real,
-    check_whole,
 )
 from analysis.synthetic.signals import b2b_signals
 from analysis.synthetic.tables import as_dates, contract_tables
@@ -91,8 +91,8 @@ def generate_b2b(
     ParameterError
         On a bad parameter; the message names it.
     """
-    n = check_whole("n_customers", n_customers, 1)
-    seed = check_whole("seed", seed, 0)
+    n = check_whole_number("n_customers", n_customers, 1)
+    seed = check_whole_number("seed", seed, 0)
     check_option("churn_model", churn_model, CHURN_MODELS)
     start = check_day("history_start", history_start)
     as_day = check_day("as_of", as_of)
@@ -104,7 +104,7 @@ def generate_b2b(
             f"a date at least {MIN_TENURE_DAYS} days after history_start ({start.date()}) "
             f"and before data_end ({end.date()})",
         )
-    horizon = check_whole("horizon_days", horizon_days, 1)
+    horizon = check_whole_number("horizon_days", horizon_days, 1)
     last_day = (end - as_day).days
     if horizon > last_day:
         raise ParameterError(

@@ -7,8 +7,9 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
+from analysis.checks import check_whole_number
 from analysis.errors import DataError, ParameterError
-from analysis.synthetic.effects import check_day, check_whole
+from analysis.synthetic.effects import check_day
 
 __all__ = ["b2b_signals"]
 
@@ -82,9 +83,9 @@ def b2b_signals(
         On a bad date or threshold.
     """
     as_day = check_day("as_of", as_of)
-    window_days = check_whole("window_days", window_days, 1)
-    min_late = check_whole("min_late", min_late, 1)
-    gap_days = check_whole("gap_days", gap_days, 0)
+    window_days = check_whole_number("window_days", window_days, 1)
+    min_late = check_whole_number("min_late", min_late, 1)
+    gap_days = check_whole_number("gap_days", gap_days, 0)
     if isinstance(drop_ratio, bool) or not isinstance(drop_ratio, Real) or not 0 < drop_ratio <= 1:
         raise ParameterError("drop_ratio", drop_ratio, "a number in (0, 1]")
     needed = {

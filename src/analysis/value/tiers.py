@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.checks import require_columns
 from analysis.errors import DataError, ParameterError
 from analysis.grading.grades import grade_frame
 from analysis.grading.policy import VALUE_RISK_ACTIONS
@@ -30,12 +31,6 @@ __all__ = [
     "value_pyramid",
     "value_risk_matrix",
 ]
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], who: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{who} needs column(s) {missing}", hint=f"Found {list(frame.columns)[:15]}")
 
 
 def _quantile_score(values: pd.Series, bins: int) -> pd.Series:
@@ -72,7 +67,7 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5, monetary: str = "total_v
         ``m_score`` and ``rfm`` (e.g. ``"545"``). Tie rule: customers with
         equal values share the lower score (see :func:`_quantile_score`).
     """
-    _require(summary, ["customer_id", "T", "recency", "occasions", monetary], "rfm_scores")
+    require_columns(summary, ["customer_id", "T", "recency", "occasions", monetary], "rfm_scores")
     if not isinstance(bins, int) or not 2 <= bins <= 10:
         raise ParameterError("bins", bins, "a whole number of score levels from 2 to 10")
     since = summary["T"] - summary["recency"]
@@ -126,7 +121,7 @@ def rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.
         order). Customers matching no rule raise :class:`DataError`.
     """
     rules = DEFAULT_SEGMENT_RULES if rules is None else rules
-    _require(rules, ["segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"], "segment rules")
+    require_columns(rules, ["segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"], "segment rules")
     segment = pd.Series(pd.NA, index=scores.index, dtype="object")
     for rule in rules.itertuples():
         match = (
@@ -176,7 +171,7 @@ def value_pyramid(
         Ordered categorical aligned with ``frame``; customers with no
         positive value get the last tier. Ties share a tier (grading's rule).
     """
-    _require(frame, [value], "value_pyramid")
+    require_columns(frame, [value], "value_pyramid")
     cuts = tuple(float(c) for c in cuts)
     if labels is None:
         edges = (0.0, *cuts)
@@ -199,7 +194,7 @@ def absolute_tiers(
     frame: pd.DataFrame, *, value: str = "trailing_value", scale: float = 1.0, coefficient: float = 1.0
 ) -> pd.Series:
     """DOMAIN.md's Diamond/Platinum/Gold/VIP tiers on annual value (thresholds x scale x coefficient)."""
-    _require(frame, [value], "absolute_tiers")
+    require_columns(frame, [value], "absolute_tiers")
     return _tiers(frame, value, make_scheme("absolute_tiers", scale=scale, coefficient=coefficient))
 
 
@@ -263,7 +258,7 @@ def tier_profile(
         ``mean_predicted_value``, and ``mean_p_alive`` and
         ``median_time_since_last_purchase`` when available.
     """
-    _require(frame, [tier, current, predicted], "tier_profile")
+    require_columns(frame, [tier, current, predicted], "tier_profile")
     grouped = frame.groupby(tier, observed=False)
     out = pd.DataFrame(
         {
@@ -315,7 +310,7 @@ def value_risk_matrix(
         ``value_at_risk``, ``share_of_value_at_risk``, ``action``, sorted by
         value at risk (largest first: where to act first).
     """
-    _require(frame, [tier, risk, churn_probability, value], "value_risk_matrix")
+    require_columns(frame, [tier, risk, churn_probability, value], "value_risk_matrix")
     actions = VALUE_RISK_ACTIONS if actions is None else actions
     at_risk = frame[value].clip(lower=0) * frame[churn_probability]
     cells = (

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.checks import check_whole_number, require_columns
 from analysis.errors import DataError, ParameterError, first_examples
 
 __all__ = [
@@ -22,10 +23,10 @@ __all__ = [
     "Estimate",
     "Histories",
     "bad_rows",
-    "check_count",
     "check_number",
     "check_params",
     "check_times",
+    "check_whole_number",
     "frequency_column",
     "grouped_histories",
     "numeric_column",
@@ -129,13 +130,6 @@ def check_number(parameter: str, value: Any, *, low: float, strict: bool, what: 
     return float(value)
 
 
-def check_count(parameter: str, value: Any) -> int:
-    """A positive whole number, else ``ParameterError``."""
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ParameterError(parameter, value, "a positive whole number")
-    return int(value)
-
-
 def check_times(parameter: str, values: Any) -> np.ndarray:
     """Non-negative finite times as a float array, else ``ParameterError``."""
     try:
@@ -163,17 +157,14 @@ def bad_rows(data: pd.DataFrame, column: str, bad: np.ndarray, problem: str, hin
     )
 
 
-def require_columns(data: Any, columns: tuple[str, ...], who: str) -> None:
-    """Raise ``DataError`` unless ``data`` is a DataFrame with ``columns``."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}", file=DATAFRAME_LABEL)
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataError(
-            f"missing required column(s) {missing}",
-            file=DATAFRAME_LABEL,
-            hint=f"{who} needs {', '.join(columns)}; analysis.summaries.customer_summary computes them",
-        )
+def require_summary_columns(data: Any, columns: tuple[str, ...], who: str) -> None:
+    """Raise ``DataError`` unless ``data`` is a non-empty customer summary with ``columns``."""
+    require_columns(
+        data,
+        columns,
+        who,
+        hint=f"{who} needs {', '.join(columns)}; analysis.engines.summaries.customer_summary computes them",
+    )
     if not len(data):
         raise DataError("no customers", file=DATAFRAME_LABEL)
 
@@ -196,7 +187,7 @@ def frequency_column(data: pd.DataFrame) -> np.ndarray:
 
 def rfm_columns(data: Any, who: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Checked ``frequency``, ``recency`` and ``T`` as float arrays."""
-    require_columns(data, RFM_COLUMNS, who)
+    require_summary_columns(data, RFM_COLUMNS, who)
     x = frequency_column(data)
     arrays = [x]
     for column in ("recency", "T"):

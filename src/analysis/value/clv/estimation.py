@@ -18,10 +18,10 @@ from analysis.value.clv.base import (
     Convergence,
     Estimate,
     Histories,
-    check_count,
     check_number,
     check_params,
     check_times,
+    check_whole_number,
     grouped_histories,
     require_repeat_purchases,
     rfm_columns,
@@ -182,7 +182,7 @@ class FittedModel:
         self.initial_params = (
             None if initial_params is None else check_params(initial_params, self._names, "initial_params")
         )
-        self.max_iter = check_count("max_iter", max_iter)
+        self.max_iter = check_whole_number("max_iter", max_iter)
         self.tol = check_number("tol", tol, low=0.0, strict=True, what="a positive number below 1")
         if self.tol >= 1:
             raise ParameterError("tol", tol, "a positive number below 1")

@@ -17,7 +17,7 @@ from analysis.value.clv.base import (
     frequency_column,
     grouped_histories,
     numeric_column,
-    require_columns,
+    require_summary_columns,
 )
 from analysis.value.clv.estimation import FittedModel
 
@@ -163,7 +163,7 @@ class GammaGammaModel(FittedModel):
 
 
 def _spend_columns(data: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
-    require_columns(data, ("frequency", "monetary_value"), who)
+    require_summary_columns(data, ("frequency", "monetary_value"), who)
     x = frequency_column(data)
     spend = numeric_column(data, "monetary_value")
     repeat = x > 0

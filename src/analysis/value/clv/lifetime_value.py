@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.value.clv.base import RFM_COLUMNS, check_number, check_times, require_columns
+from analysis.value.clv.base import RFM_COLUMNS, check_number, check_times, require_summary_columns
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
@@ -80,7 +80,7 @@ def customer_lifetime_value(
         raise ParameterError("step", step, f"a step that divides horizon = {horizon!r} into whole steps")
     if n_steps > _MAX_CLV_STEPS:
         raise ParameterError("step", step, f"at most {_MAX_CLV_STEPS:,} steps over horizon = {horizon!r}")
-    require_columns(data, ("customer_id", *RFM_COLUMNS, "monetary_value"), "customer_lifetime_value")
+    require_summary_columns(data, ("customer_id", *RFM_COLUMNS, "monetary_value"), "customer_lifetime_value")
     params = transaction_model.params_.to_numpy()
     h, _ = transaction_model._prepare(data, "customer_lifetime_value")
     p_alive = transaction_model._p_alive(params, h)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.value.clv.base import check_count, check_number, check_params
+from analysis.value.clv.base import check_number, check_params, check_whole_number
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
@@ -18,7 +18,7 @@ __all__ = ["simulate_bgnbd", "simulate_gamma_gamma", "simulate_pareto_nbd"]
 
 
 def _simulation_setup(n: Any, T: Any, holdout: Any) -> tuple[int, np.ndarray, float]:
-    n = check_count("n", n)
+    n = check_whole_number("n", n)
     try:
         times = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     except (TypeError, ValueError):
