@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -27,14 +26,22 @@ log = logging.getLogger("analysis")
 _TRANSFORMS = ("km", "rank", "identity", "log")
 
 
-@dataclass(frozen=True)
 class LogisticModel:
-    """A fitted logistic churn model.
+    """A logistic churn model (statsmodels formula ``logit``), in the fitter idiom of the CLV models.
 
-    Attributes
+    ``LogisticModel(formula).fit(frame)`` returns the model itself, fitted.
+
+    Parameters
     ----------
     formula : str
-        The statsmodels formula (``"churned ~ late_payments + C(region)"``).
+        ``"outcome ~ terms"``, e.g. ``"churned ~ late_payments + C(region)"``.
+    level : float
+        Confidence level of the odds-ratio intervals.
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    params_ : Series
+        Coefficients (log odds ratios) by term, the intercept included.
     odds_ratios : DataFrame
         One row per term except the intercept, indexed by ``term``:
         ``coefficient`` (log odds ratio), ``standard_error``, ``odds_ratio``,
@@ -44,20 +51,52 @@ class LogisticModel:
         Rows used (complete cases) and churners among them.
     log_likelihood, aic : float
         Fit statistics.
-    level : float
-        Confidence level of the intervals.
     result_ : statsmodels results
         The underlying fit.
     """
 
-    formula: str
-    odds_ratios: pd.DataFrame
-    n: int
-    churners: int
-    log_likelihood: float
-    aic: float
-    level: float
-    result_: Any = field(repr=False)
+    def __init__(self, formula: str, *, level: float = 0.95) -> None:
+        if not isinstance(formula, str) or "~" not in formula:
+            raise ParameterError("formula", formula, "a formula 'outcome ~ terms'")
+        level_z(level)
+        self.formula = formula
+        self.level = level
+
+    def __repr__(self) -> str:
+        fitted = f", n={self.n}, churners={self.churners}" if hasattr(self, "result_") else ", not fitted"
+        return f"LogisticModel({self.formula!r}{fitted})"
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Fit on a churn frame (the outcome 0/1 or bool; rows with a missing term are left out); return self."""
+        target = self.formula.split("~", 1)[0].strip()
+        data = frame
+        if target in frame.columns:
+            data = frame.assign(**{target: outcome_values(frame, target)})  # a copy: bool -> 0/1
+        result = smf.logit(self.formula, data=data).fit(disp=0)
+        names = list(result.params.index)
+        keep = [i for i, name in enumerate(names) if name != "Intercept"]
+        self.odds_ratios = _ratio_table(
+            [names[i] for i in keep],
+            result.params.iloc[keep],
+            result.bse.iloc[keep],
+            result.pvalues.iloc[keep],
+            self.level,
+            "odds_ratio",
+        )
+        self.params_ = result.params.rename_axis("term").rename("coefficient")
+        self.n = int(result.nobs)
+        self.churners = int(np.asarray(result.model.endog).sum())
+        self.log_likelihood = float(result.llf)
+        self.aic = float(result.aic)
+        self.result_ = result
+        return self
+
+    def summary(self) -> pd.DataFrame:
+        """The odds ratios with their intervals and p-values (one row per term)."""
+        return self.odds_ratios
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
 
     def predict(self, data: pd.DataFrame | None = None) -> pd.Series:
         """Churn probability per row of ``data`` (default: the fitted rows).
@@ -106,46 +145,31 @@ def fit_logistic(frame: pd.DataFrame, formula: str, *, level: float = 0.95) -> L
     -------
     LogisticModel
     """
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ParameterError("formula", formula, "a formula 'outcome ~ terms'")
-    target = formula.split("~", 1)[0].strip()
-    data = frame
-    if target in frame.columns:
-        data = frame.assign(**{target: outcome_values(frame, target)})  # a copy: bool -> 0/1
-    result = smf.logit(formula, data=data).fit(disp=0)
-    names = list(result.params.index)
-    keep = [i for i, name in enumerate(names) if name != "Intercept"]
-    table = _ratio_table(
-        [names[i] for i in keep],
-        result.params.iloc[keep],
-        result.bse.iloc[keep],
-        result.pvalues.iloc[keep],
-        level,
-        "odds_ratio",
-    )
-    endog = np.asarray(result.model.endog)
-    return LogisticModel(
-        formula=formula,
-        odds_ratios=table,
-        n=int(result.nobs),
-        churners=int(endog.sum()),
-        log_likelihood=float(result.llf),
-        aic=float(result.aic),
-        level=level,
-        result_=result,
-    )
+    return LogisticModel(formula, level=level).fit(frame)
 
 
-@dataclass(frozen=True)
 class CoxModel:
-    """A fitted Cox proportional-hazards churn model.
+    """A Cox proportional-hazards churn model (statsmodels ``PHReg``) with a PH check, in the fitter idiom.
 
-    Attributes
+    ``CoxModel(formula, time=..., event=...).fit(frame)`` returns the model itself, fitted.
+
+    Parameters
     ----------
     formula : str
-        Right-hand side of the model (``"late_payments + C(region)"``).
+        Right-hand side only, e.g. ``"late_payments + C(region)"``.
     time, event : str
         The frame's follow-up time and 0/1 event columns.
+    ties : {"efron", "breslow"}
+        Handling of tied event times.
+    level : float
+        Confidence level of the hazard-ratio intervals.
+    ph_transform : {"km", "rank", "identity", "log"}
+        Time scale of the proportional-hazards test.
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    params_ : Series
+        Coefficients (log hazard ratios) by term.
     hazard_ratios : DataFrame
         Indexed by ``term``: ``coefficient`` (log hazard ratio),
         ``standard_error``, ``hazard_ratio``, ``lower_95`` / ``upper_95``,
@@ -156,22 +180,55 @@ class CoxModel:
         Rows used and events among them.
     log_likelihood : float
         Partial log-likelihood.
-    level : float
-        Confidence level of the intervals.
     result_ : statsmodels ``PHRegResults``
         The underlying fit.
     """
 
-    formula: str
-    time: str
-    event: str
-    hazard_ratios: pd.DataFrame
-    ph_test: pd.DataFrame
-    n: int
-    events: int
-    log_likelihood: float
-    level: float
-    result_: Any = field(repr=False)
+    def __init__(
+        self,
+        formula: str,
+        *,
+        time: str,
+        event: str,
+        ties: str = "efron",
+        level: float = 0.95,
+        ph_transform: str = "km",
+    ) -> None:
+        if not isinstance(formula, str) or "~" in formula or not formula.strip():
+            raise ParameterError("formula", formula, "the right-hand side of a formula, e.g. 'x1 + C(group)'")
+        check_option("ties", ties, ["efron", "breslow"])
+        check_option("ph_transform", ph_transform, _TRANSFORMS)
+        level_z(level)
+        self.formula, self.time, self.event = formula, time, event
+        self.ties, self.level, self.ph_transform = ties, level, ph_transform
+
+    def __repr__(self) -> str:
+        fitted = f", n={self.n}, events={self.events}" if hasattr(self, "result_") else ", not fitted"
+        return f"CoxModel({self.formula!r}, time={self.time!r}, event={self.event!r}{fitted})"
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Fit on a frame with the time and event columns; return self."""
+        data = survival_data(frame, self.time, self.event, None)
+        model_data = frame.assign(**{self.time: data["time"].to_numpy()})
+        result = smf.phreg(
+            f"{self.time} ~ {self.formula}", data=model_data, status=data["event"].to_numpy(), ties=self.ties
+        ).fit()
+        names = list(result.model.exog_names)
+        self.hazard_ratios = _ratio_table(names, result.params, result.bse, result.pvalues, self.level, "hazard_ratio")
+        self.params_ = pd.Series(np.asarray(result.params), index=pd.Index(names, name="term"), name="coefficient")
+        self.ph_test = proportional_hazards_test(result, transform=self.ph_transform)
+        self.n = len(result.model.endog)
+        self.events = int(np.sum(result.model.status))
+        self.log_likelihood = float(result.llf)
+        self.result_ = result
+        return self
+
+    def summary(self) -> pd.DataFrame:
+        """The hazard ratios with their intervals and p-values (one row per term)."""
+        return self.hazard_ratios
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
 
     def relative_hazard(self, data: pd.DataFrame | None = None) -> pd.Series:
         """``exp(x'beta)`` per row of ``data`` (default: the fitted rows); NaN where a covariate is missing."""
@@ -225,26 +282,7 @@ def fit_cox(
     -------
     CoxModel
     """
-    if not isinstance(formula, str) or "~" in formula or not formula.strip():
-        raise ParameterError("formula", formula, "the right-hand side of a formula, e.g. 'x1 + C(group)'")
-    check_option("ties", ties, ["efron", "breslow"])
-    data = survival_data(frame, time, event, None)
-    model_data = frame.assign(**{time: data["time"].to_numpy()})
-    result = smf.phreg(f"{time} ~ {formula}", data=model_data, status=data["event"].to_numpy(), ties=ties).fit()
-    names = list(result.model.exog_names)
-    table = _ratio_table(names, result.params, result.bse, result.pvalues, level, "hazard_ratio")
-    return CoxModel(
-        formula=formula,
-        time=time,
-        event=event,
-        hazard_ratios=table,
-        ph_test=proportional_hazards_test(result, transform=ph_transform),
-        n=len(result.model.endog),
-        events=int(np.sum(result.model.status)),
-        log_likelihood=float(result.llf),
-        level=level,
-        result_=result,
-    )
+    return CoxModel(formula, time=time, event=event, ties=ties, level=level, ph_transform=ph_transform).fit(frame)
 
 
 def proportional_hazards_test(fit: Any, *, transform: str = "km") -> pd.DataFrame:

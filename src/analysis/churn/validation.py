@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -11,11 +11,18 @@ from scipy import stats as sps
 
 from analysis.checks import level_name, level_z
 from analysis.churn.measures import auc_standard_error, outcome_values
-from analysis.churn.models import CoxModel
+from analysis.churn.models import CoxModel, LogisticModel
 from analysis.errors import DataError, ParameterError
 from analysis.stats import StatisticalResult, mean_interval
 
 __all__ = ["Validation", "calibration_table", "gains_table", "validate_out_of_time", "validate_predictions"]
+
+
+class Predictor(Protocol):
+    """Any model with ``predict(frame)`` returning churn probabilities (one per row)."""
+
+    def predict(self, data: pd.DataFrame) -> Any:
+        """Churn probability per row of ``data``."""
 
 
 def _scored(outcome: Any, probability: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +241,7 @@ def validate_predictions(outcome: Any, probability: Any, *, n_bins: int = 10, le
 
 
 def validate_out_of_time(
-    model: Any,
+    model: LogisticModel | CoxModel | Predictor,
     later_frame: pd.DataFrame,
     *,
     outcome: str = "churned",

@@ -18,7 +18,7 @@ from analysis.churn.alerts import AlertList
 from analysis.churn.b2b import b2b_churn_frame
 from analysis.churn.frames import transaction_churn_frame
 from analysis.churn.measures import signal_table
-from analysis.churn.models import LogisticModel, fit_logistic
+from analysis.churn.models import CoxModel, LogisticModel, fit_logistic
 from analysis.churn.signals import TRANSACTION_SIGNALS
 from analysis.churn.validation import Validation
 from analysis.engines.summaries import customer_summary
@@ -244,7 +244,7 @@ def describe_survival(curves: pd.DataFrame, test: Any, *, group: str, at: float,
     )
 
 
-def describe_cox(model: Any) -> str:
+def describe_cox(model: CoxModel) -> str:
     """One sentence on the Cox model: strongest hazard ratios and the proportional-hazards check."""
     hr = model.hazard_ratios
     significant = hr[(hr["lower_95"] > 1) | (hr["upper_95"] < 1)]

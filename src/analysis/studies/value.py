@@ -19,6 +19,7 @@ from analysis.errors import DataError
 from analysis.stats import StatisticalResult
 from analysis.studies.parameters import TRANSACTION_MODELS, WEEK, ValueParameters
 from analysis.value.clv.beta_geo import BetaGeoModel
+from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.clv.lifetime_value import customer_lifetime_value, expected_cumulative_repeat_purchases
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
@@ -45,13 +46,13 @@ def fit_transaction_models(calibration: pd.DataFrame) -> dict[str, BetaGeoModel 
     return {name: model().fit(calibration) for name, model in TRANSACTION_MODELS.values()}
 
 
-def fit_value_models(summary: pd.DataFrame, params: ValueParameters) -> tuple[Any, GammaGammaModel]:
+def fit_value_models(summary: pd.DataFrame, params: ValueParameters) -> tuple[TransactionModel, GammaGammaModel]:
     """The chosen transaction model and the Gamma-Gamma spend model, fitted on all data up to ``as_of``."""
     _, model = TRANSACTION_MODELS[params.transaction_model]
     return model().fit(summary), GammaGammaModel().fit(spend_customers(summary))
 
 
-def model_comparison(models: Mapping[str, Any], holdout: pd.DataFrame) -> pd.DataFrame:
+def model_comparison(models: Mapping[str, TransactionModel], holdout: pd.DataFrame) -> pd.DataFrame:
     """Fit and holdout error of each transaction model.
 
     Parameters
@@ -91,7 +92,7 @@ def model_comparison(models: Mapping[str, Any], holdout: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def holdout_by_frequency(model: Any, holdout: pd.DataFrame, *, top: int = 7) -> pd.DataFrame:
+def holdout_by_frequency(model: TransactionModel, holdout: pd.DataFrame, *, top: int = 7) -> pd.DataFrame:
     """Actual vs predicted mean holdout purchases by calibration frequency (``top``+ pooled)."""
     horizon = float(holdout["duration_holdout"].iloc[0])
     predicted = model.expected_purchases(horizon=horizon, data=holdout)
@@ -107,7 +108,7 @@ def holdout_by_frequency(model: Any, holdout: pd.DataFrame, *, top: int = 7) -> 
 
 
 def tracking_table(
-    transactions: pd.DataFrame, calibration: pd.DataFrame, model: Any, params: ValueParameters
+    transactions: pd.DataFrame, calibration: pd.DataFrame, model: TransactionModel, params: ValueParameters
 ) -> pd.DataFrame:
     """Weekly cumulative repeat purchases of the calibration cohort: actual vs model.
 
@@ -189,7 +190,7 @@ def spend_customers(summary: pd.DataFrame) -> pd.DataFrame:
 
 def customer_values(
     summary: pd.DataFrame,
-    transaction_model: Any,
+    transaction_model: TransactionModel,
     spend_model: GammaGammaModel,
     params: ValueParameters,
 ) -> pd.DataFrame:
@@ -292,7 +293,7 @@ def describe_value_risk(cells: pd.DataFrame) -> str:
 
 def headline_metrics(
     params: ValueParameters,
-    models: Mapping[str, Any],
+    models: Mapping[str, TransactionModel],
     comparison: pd.DataFrame,
     spend_model: GammaGammaModel,
     values: pd.DataFrame,
