@@ -573,7 +573,7 @@ def test_a_study_date_before_the_data_end_refuses_later_rows_or_drops_them_when_
         load_transactions("cdnow", up_to="1998-03-31")
     kept = load_transactions("cdnow", up_to="1998-03-31", later_rows="drop")
     assert kept["date"].max() <= pd.Timestamp("1998-03-31") and kept.attrs["rows_after_as_of"] == 5_906
-    from analysis.data.profile import profile_transactions
+    from analysis.engines.profile import profile_transactions
 
     profile = profile_transactions(kept).set_index("measure")["value"]
     assert profile["rows dated after the analysis date, left out"] == "5906"

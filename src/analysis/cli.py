@@ -21,11 +21,12 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data.datasets import DATASETS, load_dataset
-from analysis.data.profile import profile_transactions
 from analysis.data.readers import read_transactions
 from analysis.data.validate import rows_up_to
+from analysis.engines.profile import profile_transactions
+from analysis.engines.rows import rows_after
 from analysis.engines.select import check_engine
-from analysis.engines.summaries import customer_summary, rows_after
+from analysis.engines.summaries import customer_summary
 from analysis.errors import AnalysisError, DataError, ParameterError
 from analysis.files import publish_file, write_table
 from analysis.reporting.index import write_index

@@ -12,8 +12,8 @@ import pytest
 
 from analysis.data.contract import CONTRACT
 from analysis.data.datasets import DATASETS, dataset_path, load_dataset
-from analysis.data.profile import profile_transactions
 from analysis.data.readers import read_customers, read_events, read_table, read_transactions
+from analysis.engines.profile import profile_transactions
 from analysis.errors import DataError, ParameterError
 
 # --------------------------------------------------------------------------- shipped data

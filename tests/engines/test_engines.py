@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.engines.periods import period_table
 from analysis.engines.select import check_engine, engine_label
-from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
+from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import DataError, ParameterError
 
 START = pd.Timestamp("2023-01-01")

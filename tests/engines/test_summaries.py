@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
+from analysis.engines.periods import period_table
+from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import DataError, ParameterError
 
 # --------------------------------------------------------------------------- reference
@@ -395,3 +396,28 @@ def test_parquet_without_statistics_is_checked_value_by_value(tmp_path):
     pq.write_table(pa.Table.from_pandas(t), tmp_path / "t.parquet", write_statistics=False)
     with pytest.raises(DataError, match=r"column 'amount'.* in 1 row of 2"):
         customer_summary(tmp_path / "t.parquet", "2024-01-31")
+
+
+def test_a_cohort_is_selected_on_the_engine_as_filtering_the_rows_would(cdnow):
+    from analysis.engines.periods import period_table
+
+    cohort = sorted(cdnow["customer_id"].unique())[::7]
+    selected = period_table(cdnow, freq="week", end="1998-06-30", customers=cohort)
+    filtered = period_table(cdnow[cdnow["customer_id"].isin(cohort)], freq="week", end="1998-06-30")
+    pd.testing.assert_frame_equal(selected, filtered)
+    assert set(selected["customer_id"]) <= set(cohort) and len(selected)
+
+
+def test_next_purchases_and_date_range_match_pandas(cdnow):
+    from analysis.engines.rows import date_range, next_purchases
+
+    first, last = date_range(cdnow)
+    assert (first, last) == (cdnow["date"].min().normalize(), cdnow["date"].max().normalize())
+    after, end = pd.Timestamp("1997-09-30"), pd.Timestamp("1997-12-31")
+    day = cdnow["date"].dt.normalize()
+    window = cdnow[(day > after) & (day <= end) & (cdnow["amount"] >= 0)]
+    expected = (
+        window.assign(next_purchase=day[window.index]).groupby("customer_id")["next_purchase"].min().reset_index()
+    )
+    got = next_purchases(cdnow, after, end)
+    pd.testing.assert_frame_equal(got, expected.astype({"customer_id": "str", "next_purchase": "datetime64[ns]"}))

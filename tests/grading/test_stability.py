@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.engines.summaries import calibration_holdout, period_table
+from analysis.engines.periods import period_table
+from analysis.engines.summaries import calibration_holdout
 from analysis.errors import ParameterError
 from analysis.grading.grades import grade_customers, grade_frame
 from analysis.grading.policy import CONTACT_CADENCE, SERVICE_POLICY, service_policy, workload

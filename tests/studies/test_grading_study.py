@@ -10,7 +10,8 @@ import pandas as pd
 import papermill
 import pytest
 
-from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
+from analysis.engines.periods import period_table
+from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import ParameterError
 from analysis.studies import grading as study
 from analysis.synthetic.generate import generate_b2b

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.checks import check_date, check_whole_number, require_columns
-from analysis.engines.prepared import Engine
+from analysis.engines.prepared import Engine, Source
+from analysis.engines.rows import date_range, next_purchases
 from analysis.engines.summaries import customer_summary
 from analysis.errors import DataError, ParameterError
 
@@ -61,7 +62,7 @@ def split_at(
 
 
 def transaction_churn_frame(
-    transactions: pd.DataFrame,
+    transactions: Source,
     *,
     as_of: str | pd.Timestamp,
     horizon_days: int = 90,
@@ -75,17 +76,19 @@ def transaction_churn_frame(
 ) -> pd.DataFrame:
     """Point-in-time churn signals and outcomes of a transactions table.
 
-    The table is split at ``as_of`` first: the signals are computed by
-    :func:`analysis.engines.summaries.customer_summary` from the rows dated on or
-    before ``as_of`` alone, the outcomes from the rows in
+    Every aggregation runs on the engine, where the data lives: the signals
+    are computed by :func:`analysis.engines.summaries.customer_summary` from
+    the rows dated on or before ``as_of`` alone, the outcomes by
+    :func:`analysis.engines.rows.next_purchases` from the rows in
     ``(as_of, data_end]`` alone. With ``W = window_days``, *recent* means
     ``(as_of - W, as_of]`` and *previous* ``(as_of - 2W, as_of - W]``.
 
     Parameters
     ----------
-    transactions : DataFrame
-        Validated transactions (:func:`analysis.data.readers.read_transactions`):
-        ``customer_id``, ``date``, ``amount``.
+    transactions : DataFrame, path or table name
+        Validated transactions (:func:`analysis.data.readers.read_transactions`)
+        with ``customer_id``, ``date``, ``amount``; or anything the engine
+        reads (:mod:`analysis.engines`), such as a Parquet folder.
     as_of : date
         Analysis date (inclusive).
     horizon_days : int
@@ -145,9 +148,12 @@ def transaction_churn_frame(
     DataError
         On missing columns or no purchase in the lookback window.
     """
-    require_columns(transactions, ["customer_id", "date", "amount"], "transaction_churn_frame", table="transactions")
+    if isinstance(transactions, pd.DataFrame):
+        needed = ["customer_id", "date", "amount"]
+        require_columns(transactions, needed, "transaction_churn_frame", table="transactions")
+        transactions = transactions[needed]  # the signals use no margin
     as_day = check_day("as_of", as_of)
-    end = check_day("data_end", data_end) if data_end is not None else last_day([transactions["date"]])
+    end = check_day("data_end", data_end) if data_end is not None else date_range(transactions, engine=engine)[1]
     horizon = check_whole_number("horizon_days", horizon_days, unit="days")
     lookback = check_whole_number("lookback_days", lookback_days, unit="days")
     window = check_whole_number("window_days", window_days, unit="days")
@@ -159,14 +165,14 @@ def transaction_churn_frame(
             horizon_days,
             f"at most {(end - as_day).days} days: as_of + horizon_days must be within data_end ({end.date()})",
         )
-    past, future = split_at(transactions[["customer_id", "date", "amount"]], "date", as_day, end)
-    now = customer_summary(past, as_day, trailing_days=lookback, engine=engine)
+    # Signals: the summaries at as_of use only rows on or before it (on the engine, wherever the data lives).
+    now = customer_summary(transactions, as_day, trailing_days=lookback, engine=engine)
     now = now[now["trailing_occasions"] > 0]
     if now.empty:
         raise DataError(f"no purchase in the {lookback} days up to as_of ({as_day.date()})", file="transactions")
     # previous period = the last 2W days minus the last W days (same population, returns included)
-    recent = customer_summary(past, as_day, trailing_days=window, engine=engine).set_index("customer_id")
-    both = customer_summary(past, as_day, trailing_days=2 * window, engine=engine).set_index("customer_id")
+    recent = customer_summary(transactions, as_day, trailing_days=window, engine=engine).set_index("customer_id")
+    both = customer_summary(transactions, as_day, trailing_days=2 * window, engine=engine).set_index("customer_id")
     ids = pd.Index(now["customer_id"])
 
     def period(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -207,10 +213,8 @@ def transaction_churn_frame(
         frame["grade"] = frame["customer_id"].map(
             grades.drop_duplicates("customer_id").set_index("customer_id")["grade"]
         )
-    if future.empty:
-        first_after = pd.Series(dtype="datetime64[ns]")
-    else:
-        first_after = customer_summary(future, end, engine=engine).set_index("customer_id")["first_purchase"]
+    # Outcomes: the first purchase in (as_of, data_end], never a signal.
+    first_after = next_purchases(transactions, as_day, end, engine=engine).set_index("customer_id")["next_purchase"]
     next_days = (first_after.reindex(ids) - as_day).dt.days.to_numpy(dtype="float64")
     bought = ~np.isnan(next_days)
     frame["churned"] = (~(bought & (next_days <= horizon))).astype("int64")

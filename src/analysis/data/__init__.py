@@ -42,7 +42,6 @@ Policies (documented, tested)
 
 from analysis.data.contract import CONTRACT, MAX_MONEY, ColumnSpec
 from analysis.data.datasets import DATASETS, Dataset, dataset_path, load_dataset, sha256_file
-from analysis.data.profile import profile_transactions
 from analysis.data.readers import read_customers, read_events, read_table, read_transactions
 from analysis.data.validate import rows_up_to
 
@@ -54,7 +53,6 @@ __all__ = [
     "Dataset",
     "dataset_path",
     "load_dataset",
-    "profile_transactions",
     "read_customers",
     "read_events",
     "read_table",

@@ -31,58 +31,17 @@ Conventions (BTYD, after Fader, Hardie & Lee 2005)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from analysis.checks import check_date
+from analysis.engines.aggregates import as_double, customer_days, positive_days, query, tidy_types, time_unit_length
 from analysis.engines.prepared import Engine, Prepared, Source
-from analysis.engines.select import open_source
-from analysis.errors import ParameterError, check_option
+from analysis.errors import ParameterError
 
-__all__ = ["calibration_holdout", "customer_summary", "period_table", "rows_after"]
-
-_UNITS = {"days": 1.0, "weeks": 7.0}
-#: Period name -> (Ibis truncation unit, pandas period alias whose periods start on the same days).
-_FREQS = {"week": ("W", "W-SUN"), "month": ("M", "M"), "quarter": ("Q", "Q"), "year": ("Y", "Y")}
-
-
-def _unit(time_unit: str) -> float:
-    return _UNITS[check_option("time_unit", time_unit, _UNITS)]
-
-
-def _positive_int(name: str, value: int) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ParameterError(name, value, "a positive whole number of days")
-    return int(value)
-
-
-def _query(
-    transactions: Source, build: Callable[[Prepared], ir.Table], engine: Engine, memory_limit: str | None
-) -> pd.DataFrame:
-    """Open ``transactions`` on ``engine``, build one expression and fetch it."""
-    with open_source(transactions, engine, memory_limit) as source:
-        return source.fetch(build(source))
-
-
-def _days(src: ir.Table, has_margin: bool) -> ir.Table:
-    """One row per customer and day: ``spend`` and ``net`` (and ``margin``).
-
-    ``spend`` sums the non-negative amounts and is NULL on a day with returns
-    only, so ``spend.count()`` counts purchase occasions; ``net`` sums all.
-    """
-    amounts = {"spend": src.amount.sum(where=src.amount >= 0), "net": src.amount.sum()}
-    if has_margin:
-        amounts["margin"] = src.margin.sum()
-    return src.group_by(["customer_id", "day"]).aggregate(**amounts)
-
-
-def _double(value: ir.NumericValue) -> ir.FloatingValue:
-    return value.cast("float64")
+__all__ = ["calibration_holdout", "customer_summary"]
 
 
 def _customer_expr(
@@ -90,7 +49,7 @@ def _customer_expr(
 ) -> ir.Table:
     """Per-customer expression: one (customer, day) aggregation, then filtered aggregates of it."""
     src = source.table
-    days = _days(src.filter(src.day <= end), source.has_margin)
+    days = customer_days(src.filter(src.day <= end), source.has_margin)
     upto = days.day <= as_of
     window = (days.day > window_start) & upto
     bought = days.spend.notnull() & upto
@@ -119,25 +78,26 @@ def _customer_expr(
         "last_purchase": c.last_purchase,
         "occasions": c.occasions,
         "frequency": c.occasions - 1,
-        "recency": _double(c.last_purchase.delta(c.first_purchase, unit="day")) / unit,
-        "T": _double(as_of_day.delta(c.first_purchase, unit="day")) / unit,
+        "recency": as_double(c.last_purchase.delta(c.first_purchase, unit="day")) / unit,
+        "T": as_double(as_of_day.delta(c.first_purchase, unit="day")) / unit,
         "monetary_value": ibis.cases(
-            (c.occasions > 1, _double(c.spend - c.first_spend) / _double(c.occasions - 1)), else_=ibis.null("float64")
+            (c.occasions > 1, as_double(c.spend - c.first_spend) / as_double(c.occasions - 1)),
+            else_=ibis.null("float64"),
         ),
-        "total_value": _double(c.total_value),
+        "total_value": as_double(c.total_value),
         "trailing_occasions": c.trailing_occasions,
-        "trailing_value": _double(c.trailing_value.fill_null(0)),
+        "trailing_value": as_double(c.trailing_value.fill_null(0)),
     }
     if source.has_margin:
         columns |= {
-            "total_margin": _double(c.total_margin),
-            "trailing_margin": _double(c.trailing_margin.fill_null(0)),
+            "total_margin": as_double(c.total_margin),
+            "trailing_margin": as_double(c.trailing_margin.fill_null(0)),
         }
     if holdout:
         columns |= {
             "frequency_holdout": c.frequency_holdout,
-            "value_holdout": _double(c.value_holdout.fill_null(0)),
-            "duration_holdout": _double(ibis.literal((end - as_of).days)) / unit,
+            "value_holdout": as_double(c.value_holdout.fill_null(0)),
+            "duration_holdout": as_double(ibis.literal((end - as_of).days)) / unit,
         }
     return c.select(**columns).order_by("customer_id")
 
@@ -214,25 +174,14 @@ def _customers(
     holdout: bool,
 ) -> pd.DataFrame:
     """Summarise data up to ``end`` at ``as_of`` (with holdout columns after it if ``holdout``)."""
-    unit = _unit(time_unit)
-    days = _positive_int("trailing_days", trailing_days)
+    unit = time_unit_length(time_unit)
+    days = positive_days("trailing_days", trailing_days)
     window_start = (as_of - pd.Timedelta(days=days)).date()
 
     def build(source: Prepared) -> ir.Table:
         return _customer_expr(source, as_of.date(), end.date(), window_start, unit, holdout=holdout)
 
-    return _tidy(_query(transactions, build, engine, memory_limit))
-
-
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Package dtypes: ids as text, dates as datetime64[ns], counts as int64."""
-    types: dict[str, str] = {"customer_id": "str"}
-    for column in frame.columns:
-        if column in ("first_purchase", "last_purchase", "period"):
-            types[column] = "datetime64[ns]"
-        elif column in ("occasions", "frequency", "trailing_occasions", "frequency_holdout"):
-            types[column] = "int64"
-    return frame.astype(types)
+    return tidy_types(query(transactions, build, engine, memory_limit))
 
 
 def calibration_holdout(
@@ -268,143 +217,9 @@ def calibration_holdout(
         ``value_holdout`` (net value in the holdout period) and
         ``duration_holdout`` (its length in ``time_unit``).
     """
-    _unit(time_unit)  # a bad unit is refused before the dates are checked
+    time_unit_length(time_unit)  # a bad unit is refused before the dates are checked
     start = check_date(calibration_end, "calibration_end").normalize()
     end = check_date(holdout_end, "holdout_end").normalize()
     if end <= start:
         raise ParameterError("holdout_end", str(end.date()), f"a date after {start.date()}")
     return _customers(transactions, start, end, time_unit, trailing_days, memory_limit, engine, holdout=True)
-
-
-def period_table(
-    transactions: Source,
-    *,
-    freq: str = "month",
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
-    dense: bool = False,
-    memory_limit: str | None = None,
-    engine: Engine = "duckdb",
-) -> pd.DataFrame:
-    """One row per customer and period: occasions, value and margin.
-
-    Parameters
-    ----------
-    transactions : DataFrame, path or table name
-        As for :func:`customer_summary`.
-    freq : {"week", "month", "quarter", "year"}
-        Period length; weeks start on Monday.
-    start, end : date, optional
-        Only rows dated in ``[start, end]`` (default: all).
-    dense : bool
-        If true, every customer has a row for every period from the period of
-        their first purchase (within ``[start, end]``) to the period of ``end``
-        (default: the last date in the data), with zeros where nothing
-        happened; the stability and churn studies need that. If false, only
-        periods with activity appear.
-    memory_limit, engine
-        As for :func:`customer_summary`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Sorted by ``customer_id`` and ``period``; columns ``customer_id``,
-        ``period`` (first day of the period), ``occasions`` (purchase days),
-        ``value`` (net of returns), and ``margin`` when the data has one.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"customer_id": ["a", "a", "b"],
-    ...                   "date": pd.to_datetime(["2024-01-05", "2024-03-02", "2024-02-10"]),
-    ...                   "amount": [10.0, 5.0, 7.0]})
-    >>> period_table(t, dense=True)
-      customer_id     period  occasions  value
-    0           a 2024-01-01          1   10.0
-    1           a 2024-02-01          0    0.0
-    2           a 2024-03-01          1    5.0
-    3           b 2024-02-01          1    7.0
-    4           b 2024-03-01          0    0.0
-    """
-    unit, alias = _FREQS[check_option("freq", freq, _FREQS)]
-    if not isinstance(dense, bool):
-        raise ParameterError("dense", dense, "True or False")
-    low = check_date(start, "start").date() if start is not None else None
-    high = check_date(end, "end").date() if end is not None else None
-
-    def build(source: Prepared) -> ir.Table:
-        src = source.table
-        if low is not None:
-            src = src.filter(src.day >= low)
-        if high is not None:
-            src = src.filter(src.day <= high)
-        days = _days(src, source.has_margin)
-        days = days.mutate(period=days.day.truncate(unit).cast("date"))
-        sums = {"occasions": days.spend.count(), "value": _double(days.net.sum())}
-        if source.has_margin:
-            sums["margin"] = _double(days.margin.sum())
-        active = days.group_by(["customer_id", "period"]).aggregate(**sums)
-        if not dense:
-            return active.order_by(["customer_id", "period"])
-        # The calendar of periods is small: computed here, joined as a table.
-        bounds = source.fetch(src.aggregate(first=src.day.min(), last=src.day.max())).iloc[0]
-        if pd.isna(bounds["first"]):
-            return active.order_by(["customer_id", "period"])
-        periods = pd.period_range(bounds["first"], high or bounds["last"], freq=alias).start_time
-        calendar = source.upload(pa.table({"calendar_period": pa.array(periods.date, pa.date32())}))
-        firsts = active.group_by("customer_id").aggregate(first_period=active.period.min())
-        grid = firsts.join(calendar, firsts.first_period <= calendar.calendar_period).select(
-            customer_id=firsts.customer_id, period=calendar.calendar_period
-        )
-        filled = grid.left_join(active, ["customer_id", "period"])
-        columns = {
-            "customer_id": grid.customer_id,
-            "period": grid.period,
-            "occasions": active.occasions.fill_null(0),
-            "value": active.value.fill_null(0.0),
-        }
-        if source.has_margin:
-            columns["margin"] = active.margin.fill_null(0.0)
-        return filled.select(**columns).order_by(["customer_id", "period"])
-
-    frame = _query(transactions, build, engine, memory_limit)
-    return _tidy(frame.astype({"occasions": "int64"}))
-
-
-def rows_after(
-    transactions: Source,
-    as_of: str | pd.Timestamp,
-    *,
-    memory_limit: str | None = None,
-    engine: Engine = "duckdb",
-) -> tuple[int, pd.DataFrame]:
-    """Rows dated after ``as_of``, counted where the data lives: the summaries leave them out.
-
-    Parameters
-    ----------
-    transactions : DataFrame, path or table name
-        As for :func:`customer_summary`.
-    as_of : date
-        The analysis date.
-    memory_limit, engine
-        As for :func:`customer_summary`.
-
-    Returns
-    -------
-    (int, pandas.DataFrame)
-        How many rows are dated after ``as_of``, and the first five of them
-        (``customer_id``, ``day``), earliest first.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-05", "2024-03-02"]),
-    ...                   "amount": [10.0, 5.0]})
-    >>> count, first = rows_after(t, "2024-01-31")
-    >>> count, first["customer_id"].tolist()
-    (1, ['b'])
-    """
-    day = check_date(as_of, "as_of").date()
-    with open_source(transactions, engine, memory_limit) as source:
-        later = source.table.filter(source.table.day > day)
-        count = int(source.fetch(later.aggregate(rows=later.count()))["rows"].iloc[0])
-        first = source.fetch(later.select("customer_id", "day").order_by(["day", "customer_id"]).limit(5))
-    return count, first

@@ -15,10 +15,11 @@ import pandas as pd
 from analysis import __version__
 from analysis.data.contract import LATER_ROWS
 from analysis.data.datasets import DATASETS, dataset_path, load_dataset, sha256_file
-from analysis.data.profile import profile_transactions
 from analysis.data.validate import rows_up_to
+from analysis.engines.periods import period_table
+from analysis.engines.profile import profile_transactions
 from analysis.engines.select import check_engine
-from analysis.engines.summaries import calibration_holdout, customer_summary, period_table
+from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import ParameterError, check_option
 from analysis.files import write_json, write_table
 from analysis.parameters import safe_name

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.engines.summaries import period_table
+from analysis.engines.periods import period_table
 from analysis.errors import DataError
 from analysis.stats import StatisticalResult
 from analysis.studies.parameters import TRANSACTION_MODELS, WEEK, ValueParameters
@@ -126,8 +126,8 @@ def tracking_table(
     cohort = calibration["customer_id"]
     origin = calibration["first_purchase"].min()
     end = pd.Timestamp(params.as_of)
-    cohort_rows = transactions[transactions["customer_id"].isin(cohort)]
-    weekly = period_table(cohort_rows, freq="week", end=end, engine=params.engine).groupby("period")["occasions"].sum()
+    weeks = period_table(transactions, freq="week", end=end, customers=cohort, engine=params.engine)
+    weekly = weeks.groupby("period")["occasions"].sum()
     index = pd.date_range(origin - pd.Timedelta(days=origin.day_of_week), end, freq="W-MON")
     # Each customer's first occasion is a trial, not a repeat purchase.
     repeats = weekly.reindex(index, fill_value=0) - _first_occasions_by_week(calibration, index)

@@ -1,0 +1,109 @@
+"""Facts about the raw rows, counted where the data lives: dates, later rows, next purchases, the profile."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.checks import check_date
+from analysis.engines.aggregates import customer_days
+from analysis.engines.prepared import Engine, Source
+from analysis.engines.select import open_source
+
+__all__ = ["date_range", "next_purchases", "rows_after"]
+
+
+def rows_after(
+    transactions: Source,
+    as_of: str | pd.Timestamp,
+    *,
+    memory_limit: str | None = None,
+    engine: Engine = "duckdb",
+) -> tuple[int, pd.DataFrame]:
+    """Rows dated after ``as_of``, counted where the data lives: the summaries leave them out.
+
+    Parameters
+    ----------
+    transactions : DataFrame, path or table name
+        As for :func:`customer_summary`.
+    as_of : date
+        The analysis date.
+    memory_limit, engine
+        As for :func:`customer_summary`.
+
+    Returns
+    -------
+    (int, pandas.DataFrame)
+        How many rows are dated after ``as_of``, and the first five of them
+        (``customer_id``, ``day``), earliest first.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-05", "2024-03-02"]),
+    ...                   "amount": [10.0, 5.0]})
+    >>> count, first = rows_after(t, "2024-01-31")
+    >>> count, first["customer_id"].tolist()
+    (1, ['b'])
+    """
+    day = check_date(as_of, "as_of").date()
+    with open_source(transactions, engine, memory_limit) as source:
+        later = source.table.filter(source.table.day > day)
+        count = int(source.fetch(later.aggregate(rows=later.count()))["rows"].iloc[0])
+        first = source.fetch(later.select("customer_id", "day").order_by(["day", "customer_id"]).limit(5))
+    return count, first
+
+
+def date_range(
+    transactions: Source, *, memory_limit: str | None = None, engine: Engine = "duckdb"
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day of the data (``NaT`` for both when it has no rows), counted on the engine.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-05 09:00", "2024-03-02 17:30"]),
+    ...                   "amount": [10.0, 5.0]})
+    >>> [str(d.date()) for d in date_range(t)]
+    ['2024-01-05', '2024-03-02']
+    """
+    with open_source(transactions, engine, memory_limit) as source:
+        src = source.table
+        bounds = source.fetch(src.aggregate(first=src.day.min(), last=src.day.max())).iloc[0]
+    return pd.Timestamp(bounds["first"]), pd.Timestamp(bounds["last"])
+
+
+def next_purchases(
+    transactions: Source,
+    after: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    *,
+    memory_limit: str | None = None,
+    engine: Engine = "duckdb",
+) -> pd.DataFrame:
+    """Each customer's first purchase day in ``(after, end]``, counted on the engine.
+
+    A purchase is a day with a non-negative amount (a purchase occasion, as
+    in the summaries); a day with returns only is none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``next_purchase`` (datetime64), one row per customer
+        who bought in the window, sorted by ``customer_id``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+    ...                   "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-03", "2024-04-01"]),
+    ...                   "amount": [10.0, 5.0, -7.0, 1.0]})
+    >>> next_purchases(t, "2024-01-31", "2024-03-31")
+      customer_id next_purchase
+    0           a    2024-02-01
+    """
+    low = check_date(after, "after").date()
+    high = check_date(end, "end").date()
+    with open_source(transactions, engine, memory_limit) as source:
+        src = source.table
+        days = customer_days(src.filter((src.day > low) & (src.day <= high)), False)
+        bought = days.filter(days.spend.notnull())
+        expr = bought.group_by("customer_id").aggregate(next_purchase=bought.day.min()).order_by("customer_id")
+        frame = source.fetch(expr)
+    return frame.astype({"customer_id": "str", "next_purchase": "datetime64[ns]"}).reset_index(drop=True)
