@@ -11,12 +11,12 @@ import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.churn.signals import b2b_signals
 from analysis.data.contract import CONTRACT
 from analysis.data.readers import read_table
 from analysis.errors import DataError, ParameterError
 from analysis.synthetic.effects import CHURN_MODELS, DEFAULT_EFFECTS, SIGNALS, B2BData
 from analysis.synthetic.generate import generate_b2b
-from analysis.synthetic.signals import b2b_signals
 
 TABLES = ["transactions", "customers", "invoices", "complaints", "contacts"]
 RHS = " + ".join(SIGNALS) + " + C(region)"
@@ -333,7 +333,7 @@ def test_b2b_signals_boundaries():
 
 def test_b2b_signals_thresholds_are_parameters():
     as_of = pd.Timestamp("2024-06-30")
-    got = b2b_signals(**_hand_tables(as_of), as_of=as_of, min_late=1, gap_days=31, drop_ratio=0.6).set_index(
+    got = b2b_signals(**_hand_tables(as_of), as_of=as_of, min_late=1, gap_days=31, drop_size=0.4).set_index(
         "customer_id"
     )
     assert got.loc["C", "late_payments"] == 0  # its only late invoice is outside the window
@@ -354,8 +354,8 @@ def test_b2b_signals_rejects_bad_input():
         b2b_signals(**{**tables, "customers": doubled}, as_of="2024-06-30")
     with pytest.raises(ParameterError, match="as_of"):
         b2b_signals(**tables, as_of="someday")
-    with pytest.raises(ParameterError, match="drop_ratio"):
-        b2b_signals(**tables, as_of="2024-06-30", drop_ratio=0)
+    with pytest.raises(ParameterError, match="drop_size"):
+        b2b_signals(**tables, as_of="2024-06-30", drop_size=1.0)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -17,7 +17,7 @@ from scipy import stats as sps
 
 from analysis.errors import DataError, ParameterError
 
-__all__ = ["check_date", "check_whole_number", "level_name", "level_z", "require_columns"]
+__all__ = ["check_date", "check_day", "check_whole_number", "level_name", "level_z", "require_columns"]
 
 
 def check_date(value: Any, parameter: str) -> pd.Timestamp:
@@ -39,6 +39,17 @@ def check_date(value: Any, parameter: str) -> pd.Timestamp:
     if pd.isna(stamp):
         raise ParameterError(parameter, value, "a date such as '1997-09-30'")
     return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def check_day(parameter: str, value: Any) -> pd.Timestamp:
+    """``value`` as a day (midnight, nanoseconds), or a :class:`ParameterError` naming ``parameter``.
+
+    Examples
+    --------
+    >>> check_day("as_of", "2024-06-30 17:45")
+    Timestamp('2024-06-30 00:00:00')
+    """
+    return check_date(value, parameter).normalize().as_unit("ns")
 
 
 def require_columns(

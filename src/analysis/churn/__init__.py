@@ -25,7 +25,7 @@ One row per customer, with fixed column names, built by
 :func:`transaction_churn_frame`, :func:`b2b_churn_frame` and
 :func:`telco_churn_frame`; every analysis takes such a frame. Aggregation of
 raw transactions is left to :mod:`analysis.engines.summaries`; the B2B flags reuse
-:func:`analysis.synthetic.signals.b2b_signals`, so they are defined exactly as in the
+:func:`analysis.churn.signals.b2b_signals`, so they are defined exactly as in the
 generator.
 
 The models, out-of-time validation and alert lists are in

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.checks import check_whole_number, require_columns
-from analysis.churn.frames import DAY, check_day, check_share, last_day, split_at, transaction_churn_frame
-from analysis.churn.signals import OUTCOMES
+from analysis.checks import check_day, check_whole_number, require_columns
+from analysis.churn.frames import DAY, check_share, last_day, split_at, transaction_churn_frame
+from analysis.churn.signals import OUTCOMES, b2b_signals
 from analysis.engines.prepared import Engine
-from analysis.synthetic.signals import b2b_signals
 
 __all__ = ["b2b_churn_frame"]
 
@@ -39,9 +38,9 @@ def b2b_churn_frame(
     Every table is cut at ``as_of`` before anything is computed: event rows
     dated after it are dropped and payments dated after it count as not yet
     made. The 0/1 flags ``late_payments``, ``complaint`` and ``contact_gap``
-    are those of :func:`analysis.synthetic.signals.b2b_signals` (same definitions and
+    are those of :func:`analysis.churn.signals.b2b_signals` (same definitions and
     thresholds); ``frequency_drop`` (from :func:`transaction_churn_frame`)
-    equals its namesake there with ``drop_ratio = 1 - drop_size``.
+    is defined as there, with the same ``drop_size``.
 
     Parameters
     ----------
@@ -139,7 +138,7 @@ def b2b_churn_frame(
         window_days=window,
         min_late=min_late,
         gap_days=gap_days,
-        drop_ratio=1.0 - float(drop_size),
+        drop_size=drop_size,
     ).drop(columns="frequency_drop")
     extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
     frame = base.merge(flags, on="customer_id", how="inner", validate="1:1").merge(

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import check_date, check_whole_number, require_columns
+from analysis.checks import check_day, check_whole_number, require_columns
 from analysis.engines.prepared import Engine, Source
 from analysis.engines.rows import date_range, next_purchases
 from analysis.engines.summaries import customer_summary
@@ -17,7 +17,6 @@ from analysis.errors import DataError, ParameterError
 
 __all__ = [
     "DAY",
-    "check_day",
     "check_share",
     "last_day",
     "split_at",
@@ -46,11 +45,6 @@ def check_share(name: str, value: Any, low: float, high: float, *, closed_high: 
     if not ok:
         raise ParameterError(name, value, f"a number in [{low:g}, {high:g}{']' if closed_high else ')'}")
     return float(value)
-
-
-def check_day(name: str, value: Any) -> pd.Timestamp:
-    """A date as a day (midnight), else ``ParameterError`` naming ``name``."""
-    return check_date(value, name).normalize()
 
 
 def split_at(

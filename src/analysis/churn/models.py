@@ -26,7 +26,18 @@ log = logging.getLogger("analysis")
 _TRANSFORMS = ("km", "rank", "identity", "log")
 
 
-class LogisticModel:
+class RatioModel:
+    """What the churn regressions share: a tidy ``summary()`` of their ratios, shown as HTML in a notebook."""
+
+    def summary(self) -> pd.DataFrame:
+        """The ratios (odds or hazard) with their intervals and p-values, one row per term."""
+        return self.odds_ratios if hasattr(self, "odds_ratios") else self.hazard_ratios
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+
+class LogisticModel(RatioModel):
     """A logistic churn model (statsmodels formula ``logit``), in the fitter idiom of the CLV models.
 
     ``LogisticModel(formula).fit(frame)`` returns the model itself, fitted.
@@ -91,13 +102,6 @@ class LogisticModel:
         self.result_ = result
         return self
 
-    def summary(self) -> pd.DataFrame:
-        """The odds ratios with their intervals and p-values (one row per term)."""
-        return self.odds_ratios
-
-    def _repr_html_(self) -> str:
-        return self.summary().to_html()
-
     def predict(self, data: pd.DataFrame | None = None) -> pd.Series:
         """Churn probability per row of ``data`` (default: the fitted rows).
 
@@ -148,7 +152,7 @@ def fit_logistic(frame: pd.DataFrame, formula: str, *, level: float = 0.95) -> L
     return LogisticModel(formula, level=level).fit(frame)
 
 
-class CoxModel:
+class CoxModel(RatioModel):
     """A Cox proportional-hazards churn model (statsmodels ``PHReg``) with a PH check, in the fitter idiom.
 
     ``CoxModel(formula, time=..., event=...).fit(frame)`` returns the model itself, fitted.
@@ -222,13 +226,6 @@ class CoxModel:
         self.log_likelihood = float(result.llf)
         self.result_ = result
         return self
-
-    def summary(self) -> pd.DataFrame:
-        """The hazard ratios with their intervals and p-values (one row per term)."""
-        return self.hazard_ratios
-
-    def _repr_html_(self) -> str:
-        return self.summary().to_html()
 
     def relative_hazard(self, data: pd.DataFrame | None = None) -> pd.Series:
         """``exp(x'beta)`` per row of ``data`` (default: the fitted rows); NaN where a covariate is missing."""

@@ -122,8 +122,8 @@ Examples
 {'late_payments': 2.5, 'complaint': 2.0, 'contact_gap': 1.6, 'frequency_drop': 3.0, 'region': 1.0}
 """
 
+from analysis.churn.signals import b2b_signals
 from analysis.synthetic.effects import CHURN_MODELS, DEFAULT_BASELINE, DEFAULT_EFFECTS, SIGNALS, B2BData
 from analysis.synthetic.generate import generate_b2b
-from analysis.synthetic.signals import b2b_signals
 
 __all__ = ["CHURN_MODELS", "DEFAULT_BASELINE", "DEFAULT_EFFECTS", "SIGNALS", "B2BData", "b2b_signals", "generate_b2b"]

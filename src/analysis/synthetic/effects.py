@@ -29,7 +29,6 @@ __all__ = [
     "REGION_P",
     "SIGNALS",
     "B2BData",
-    "check_day",
     "check_effects",
     "check_real",
 ]
@@ -156,19 +155,6 @@ def check_real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ParameterError(name, value, "a finite number")
     return float(value)
-
-
-def check_day(name: str, value: Any) -> pd.Timestamp:
-    """A date as a day, else ``ParameterError`` naming ``name``."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(name, value, "a date such as '2024-06-30'") from exc
-    if pd.isna(stamp):
-        raise ParameterError(name, value, "a date such as '2024-06-30'")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_localize(None)
-    return stamp.normalize().as_unit("ns")
 
 
 def check_effects(effects: Mapping[str, float] | None) -> dict[str, float]:

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import check_whole_number
+from analysis.checks import check_day, check_whole_number
+from analysis.churn.signals import b2b_signals
 from analysis.errors import ParameterError, check_option
 from analysis.synthetic.effects import (
     CHANNEL_P,
@@ -25,11 +26,9 @@ from analysis.synthetic.effects import (
     REGIONS,
     SIGNALS,
     B2BData,
-    check_day,
     check_effects,
     check_real,
 )
-from analysis.synthetic.signals import b2b_signals
 from analysis.synthetic.tables import as_dates, contract_tables
 
 __all__ = ["generate_b2b"]
