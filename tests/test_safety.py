@@ -411,6 +411,7 @@ def test_stale_staging_folders_are_removed_or_reported(tmp_path, caplog):
     (stale / "half.json").write_text("{")
     unknown = tmp_path / ".old.xyz.partial"
     unknown.mkdir()
+    os.utime(unknown, (1_000_000_000, 1_000_000_000))  # old: not a run being set up
     live = tmp_path / ".live.q1.partial"
     live.mkdir()
     # A live run holds its owner record locked, whatever its host or process id says (PID namespaces).

@@ -39,7 +39,15 @@ import yaml
 
 from analysis.errors import ParameterError
 
-__all__ = ["check_injected_source", "check_plain", "check_types", "from_namespace", "load_yaml_data", "safe_name"]
+__all__ = [
+    "RefusedValue",
+    "check_injected_source",
+    "check_plain",
+    "check_types",
+    "from_namespace",
+    "load_yaml_data",
+    "safe_name",
+]
 
 T = TypeVar("T")
 

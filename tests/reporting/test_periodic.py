@@ -88,7 +88,7 @@ def test_runs_started_at_once_get_separate_complete_folders(tmp_path):
     def one_run(number: int) -> None:
         with atomic_run_folder(tmp_path, "1998-06") as run:
             (run.staging / "who.txt").write_text(str(number))
-            barrier.wait()  # every run is staged before any is renamed into place
+            barrier.wait(timeout=120)  # every run is staged before any is renamed into place
         finals.append((number, run.final))
 
     threads = [threading.Thread(target=one_run, args=(n,)) for n in range(6)]

@@ -13,7 +13,7 @@ from analysis.checks import level_name, level_z, require_columns
 from analysis.churn.signals import B2B_SIGNALS, TELCO_SIGNALS, TRANSACTION_SIGNALS
 from analysis.errors import DataError
 
-__all__ = ["auc_interval", "signal_table"]
+__all__ = ["auc_interval", "auc_standard_error", "outcome_values", "signal_table"]
 
 
 def outcome_values(frame: pd.DataFrame, outcome: str) -> np.ndarray:
@@ -72,6 +72,7 @@ def auc_interval(outcome: Any, score: Any, *, level: float = 0.95) -> tuple[floa
 
 
 def auc_standard_error(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    """The AUC of score ``s`` for outcome ``y`` (0/1) and its standard error (DeLong's structural components)."""
     pos, neg = s[y == 1], s[y == 0]
     m, n = len(pos), len(neg)
     if m == 0 or n == 0:

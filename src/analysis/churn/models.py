@@ -18,7 +18,7 @@ from analysis.churn.survival import survival_data
 from analysis.errors import ParameterError, check_option
 from analysis.stats import StatisticalResult, results_table
 
-__all__ = ["CoxModel", "LogisticModel", "fit_cox", "fit_logistic", "proportional_hazards_test"]
+__all__ = ["CoxModel", "LogisticModel", "RatioModel", "fit_cox", "fit_logistic", "proportional_hazards_test"]
 
 log = logging.getLogger("analysis")
 

@@ -13,7 +13,7 @@ from analysis.churn.measures import outcome_values
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.stats import StatisticalResult
 
-__all__ = ["kaplan_meier", "logrank", "survival_at"]
+__all__ = ["kaplan_meier", "logrank", "survival_at", "survival_data"]
 
 
 _WEIGHTS = {"logrank": None, "gehan_breslow": "gb", "tarone_ware": "tw"}
@@ -23,6 +23,7 @@ _BANDS = ("pointwise", "simultaneous")
 
 
 def survival_data(frame: pd.DataFrame, time: str, event: str, group: str | None) -> pd.DataFrame:
+    """``time``, 0/1 ``event`` (and ``group``) of ``frame``, checked, as a new frame with its index."""
     require_columns(frame, [time, event] + ([group] if group else []), "the survival analysis", table="<frame>")
     t = frame[time]
     if not pd.api.types.is_numeric_dtype(t) or t.isna().any() or (t < 0).any():

@@ -15,7 +15,14 @@ from analysis.churn.models import CoxModel, LogisticModel
 from analysis.errors import DataError, ParameterError
 from analysis.stats import StatisticalResult, mean_interval
 
-__all__ = ["Validation", "calibration_table", "gains_table", "validate_out_of_time", "validate_predictions"]
+__all__ = [
+    "Predictor",
+    "Validation",
+    "calibration_table",
+    "gains_table",
+    "validate_out_of_time",
+    "validate_predictions",
+]
 
 
 class Predictor(Protocol):

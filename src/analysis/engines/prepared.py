@@ -22,6 +22,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "SQL_WHITESPACE",
     "TOO_LARGE",
+    "Prepared",
     "Source",
     "arrow_table",
     "drop_table",

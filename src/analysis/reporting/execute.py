@@ -19,7 +19,7 @@ from analysis.privacy import read_pseudonym_key
 from analysis.studies.registry import STUDIES
 from analysis.studies.sources import SYNTHETIC_B2B, load_transactions
 
-__all__ = ["absolute_engine"]
+__all__ = ["absolute_engine", "check_inputs", "run_parameters", "run_study"]
 
 
 #: Parameters that name a file of the user's (resolved against the current directory before a run).

@@ -21,6 +21,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ log = logging.getLogger("analysis")
 
 #: File in a staging folder, locked by the process writing the run (removed before the run is published).
 OWNER_FILE = ".owner.json"
+#: A staging folder younger than this without an owner record is a run starting or finishing: not reported.
+YOUNG_SECONDS = 300
 _STAGING = re.compile(r"\..+\.partial")
 
 
@@ -76,10 +79,14 @@ def atomic_run_folder(root: str | Path, name: str) -> Iterator[RunFolder]:
     owner = None
     try:
         run.staging.chmod(0o755)  # mkdtemp makes it private; a report is meant to be read
-        owner = open(run.staging / OWNER_FILE, "w", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        # The record appears under its name already locked (written aside, locked, then renamed), so another
+        # run's clean-up can never lock it, and take this run for a dead one, in between.
+        pending = run.staging / f"{OWNER_FILE}.pending"
+        owner = open(pending, "w", encoding="utf-8")  # noqa: SIM115 - held for the whole run
         fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
         json.dump({"host": socket.gethostname(), "pid": os.getpid()}, owner)
         owner.flush()
+        os.replace(pending, run.staging / OWNER_FILE)
         yield run
         (run.staging / OWNER_FILE).unlink()
         run.final = _claim(root, name, run.staging)
@@ -113,7 +120,8 @@ def remove_stale_staging(root: str | Path) -> list[Path]:
         try:
             record = open(folder / OWNER_FILE, "r+", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError:
-            log.warning("unfinished run folder %s has no owner record: remove it if no run is writing it", folder)
+            if _age_seconds(folder) > YOUNG_SECONDS:  # a younger one is a run being set up or renamed into place
+                log.warning("unfinished run folder %s has no owner record: remove it if no run is writing it", folder)
             continue
         with record:
             try:
@@ -133,6 +141,13 @@ def remove_stale_staging(root: str | Path) -> list[Path]:
         )
         removed.append(folder)
     return removed
+
+
+def _age_seconds(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _claim(root: Path, name: str, staging: Path) -> Path:

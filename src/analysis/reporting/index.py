@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = []
+__all__ = ["collect_runs", "write_index"]
 
 log = logging.getLogger("analysis")
 

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.errors import ParameterError
 from analysis.studies.registry import resolve_parameters
 
-__all__ = []
+__all__ = ["period_end", "period_parameters"]
 
 
 def period_end(period: str) -> pd.Timestamp:

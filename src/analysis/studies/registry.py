@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.errors import ParameterError, check_option
 from analysis.studies.parameters import ChurnParameters, GradingParameters, ValueParameters
 
-__all__ = ["STUDIES", "Study", "parameter_table", "resolve_parameters"]
+__all__ = ["STUDIES", "Study", "parameter_table", "resolve_parameters", "write_parameters_cells"]
 
 #: The study notebooks, shipped inside the package (``notebooks/`` in a checkout links here).
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

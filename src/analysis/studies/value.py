@@ -37,6 +37,7 @@ __all__ = [
     "holdout_by_frequency",
     "model_comparison",
     "spend_checks",
+    "spend_customers",
     "tracking_table",
 ]
 

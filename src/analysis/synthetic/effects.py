@@ -143,13 +143,6 @@ class B2BData:
         )
 
 
-def check_whole_number(name: str, value: Any, minimum: int) -> int:
-    """A whole number of at least ``minimum``, else ``ParameterError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(name, value, f"an integer >= {minimum}")
-    return int(value)
-
-
 def check_real(name: str, value: Any) -> float:
     """A finite number, else ``ParameterError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import check_whole_number, require_columns
+from analysis.checks import require_columns
 from analysis.errors import DataError, ParameterError, first_examples
 
 __all__ = [
@@ -26,12 +26,11 @@ __all__ = [
     "check_number",
     "check_params",
     "check_times",
-    "check_whole_number",
     "frequency_column",
     "grouped_histories",
     "numeric_column",
-    "require_columns",
     "require_repeat_purchases",
+    "require_summary_columns",
     "rfm_columns",
 ]
 
