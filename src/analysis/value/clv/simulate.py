@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.checks import check_whole_number
 from analysis.errors import ParameterError
-from analysis.value.clv.base import check_number, check_params, check_whole_number
+from analysis.value.clv.base import check_number, check_params
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
