@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from analysis.checks import check_whole_number
 from analysis.errors import ParameterError
 from analysis.value.clv.base import (
     LOG_BOUND,
@@ -21,7 +22,6 @@ from analysis.value.clv.base import (
     check_number,
     check_params,
     check_times,
-    check_whole_number,
     grouped_histories,
     require_repeat_purchases,
     rfm_columns,
