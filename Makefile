@@ -35,10 +35,10 @@ test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 	$(PY) -m pytest $(NBVAL) notebooks/
 
-# Everything but the end-to-end runs (notebooks executed) and the slow statistical checks.
-test-fast: EXTRAS = dev,spark
+# Everything but the end-to-end runs (notebooks executed), the slow statistical checks and the
+# tests that start Spark or PostgreSQL: quick feedback while working (make test runs them all).
 test-fast: lint
-	$(PY) -m pytest -n 2 --dist loadfile -m "not e2e and not slow"
+	$(PY) -m pytest -n 2 -m "not e2e and not slow and not engines"
 
 # Re-execute the study notebooks in place (when their results change on purpose),
 # so that the outputs nbval checks are the current ones.

@@ -24,3 +24,10 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start Spark or a PostgreSQL server are marked ``engines`` (make test-fast leaves them out)."""
+    for item in items:
+        if {"spark", "postgres"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.engines)
