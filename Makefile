@@ -37,6 +37,7 @@ test: lint
 
 # Everything but the end-to-end runs (notebooks executed), the slow statistical checks and the
 # tests that start Spark or PostgreSQL: quick feedback while working (make test runs them all).
+test-fast: EXTRAS = dev,spark
 test-fast: lint
 	$(PY) -m pytest -n 2 -m "not e2e and not slow and not engines"
 
