@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CONTRACT", "EVENT_DATE", "MAX_MONEY", "PARQUET_SUFFIXES", "ColumnSpec"]
+__all__ = ["CONTRACT", "EVENT_DATE", "EXCEL_SUFFIXES", "MAX_MONEY", "MISSING_IDS", "PARQUET_SUFFIXES", "ColumnSpec"]
 
 
 Kind = Literal["id", "datetime", "number", "bool", "text"]
@@ -31,7 +31,7 @@ MAX_MONEY = 1e14
 
 
 #: Columns holding money, checked against :data:`MAX_MONEY`.
-MONEY_COLUMNS = frozenset({"amount", "margin"})
+MONEY_COLUMNS = frozenset({"amount", "margin", "unit_price"})
 
 
 #: The data contract: for each table, its columns in output order.
@@ -42,6 +42,7 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("amount", "number", True, description="value; negative = return"),
         ColumnSpec("order_id", "text", description="order identifier"),
         ColumnSpec("quantity", "number", description="units bought"),
+        ColumnSpec("unit_price", "number", description="price of a unit: without an amount, amount = quantity x it"),
         ColumnSpec("margin", "number", description="gross margin of the line"),
         ColumnSpec("region", "text", description="sales region"),
         ColumnSpec("channel", "text", description="sales channel"),
@@ -86,5 +87,13 @@ EVENT_DATE = {
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
+#: Spreadsheets read with python-calamine.
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+
+
 #: What to do with rows dated after the analysis date.
 LATER_ROWS = ("refuse", "drop")
+
+
+#: What to do with rows without a customer id (guest purchases of a retail export).
+MISSING_IDS = ("refuse", "drop")

@@ -6,7 +6,7 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from analysis.data.contract import CONTRACT, LATER_ROWS, PARQUET_SUFFIXES
+from analysis.data.contract import CONTRACT, EXCEL_SUFFIXES, LATER_ROWS, PARQUET_SUFFIXES
+from analysis.data.parsing import NumberFormat
+from analysis.data.spreadsheets import read_spreadsheet
 from analysis.data.validate import validate_table
 from analysis.errors import DataError, ParameterError, check_option
 
@@ -52,13 +54,20 @@ def read_table(
     later_rows: str = "refuse",
     returns: str = "keep",
     duplicates: str = "keep",
+    decimal: str = ".",
+    thousands: str = "",
+    currency_symbol: str | Sequence[str] = (),
+    missing_ids: str = "refuse",
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Read a table of the data contract from a file or DataFrame and validate it.
 
     Parameters
     ----------
     source : path or DataFrame
-        A CSV or Parquet file, or a DataFrame (which is not modified).
+        A CSV file (also ``.gz``, ``.bz2``, ``.zst``), a Parquet file or
+        folder, a spreadsheet (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``), or a
+        DataFrame (which is not modified).
     table : {"transactions", "customers", "invoices", "complaints", "contacts"}
         Which table of :data:`CONTRACT` the source holds.
     columns : mapping, optional
@@ -83,6 +92,19 @@ def read_table(
         What to do with negative amounts (transactions only).
     duplicates : {"keep", "drop", "error"}
         What to do with rows identical in every column.
+    decimal, thousands : str
+        The file's decimal separator (``"."`` or ``","``) and thousands
+        separator (``""``: none; ``","``, ``"."``, ``" "``, ``"'"``). A value
+        using the thousands separator must be grouped by threes.
+    currency_symbol : str or sequence of str
+        Currency symbols or codes written beside the amounts (``"¥"``,
+        ``"元"``), stripped from the money columns. Without them such values
+        are refused, never guessed.
+    missing_ids : {"refuse", "drop"}
+        Rows without a customer id (guest purchases): an error naming them
+        (default), or left out, counted in ``attrs["rows_without_customer_id"]``.
+    sheet : str or int, optional
+        The sheet of a spreadsheet (default: the first).
 
     Returns
     -------
@@ -104,10 +126,13 @@ def read_table(
     check_option("later_rows", later_rows, LATER_ROWS)
     check_option("returns", returns, ["keep", "drop", "error"])
     check_option("duplicates", duplicates, ["keep", "drop", "error"])
+    numbers = NumberFormat(decimal=decimal, thousands=thousands, currency=currency_symbol)
     if isinstance(source, pd.DataFrame):
         raw, file, rows, row_label = source, "<DataFrame>", np.asarray(source.index), "index"
     else:
-        raw, file, rows, row_label = _read_raw(Path(source), encoding=encoding, delimiter=delimiter)
+        raw, file, rows, row_label = _read_raw(
+            Path(source), encoding=encoding, delimiter=delimiter, sheet=sheet, date_format=date_format
+        )
     return validate_table(
         raw,
         table,
@@ -121,6 +146,8 @@ def read_table(
         later_rows=later_rows,
         returns=returns,
         duplicates=duplicates,
+        numbers=numbers,
+        missing_ids=missing_ids,
     )
 
 
@@ -129,13 +156,27 @@ def csv_lines(index: pd.Index) -> np.ndarray:
     return np.arange(len(index)) + 2
 
 
-def _read_raw(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str, Any, str]:
+def _read_raw(
+    path: Path, *, encoding: str, delimiter: str, sheet: str | int | None = None, date_format: str | None = None
+) -> tuple[pd.DataFrame, str, Any, str]:
     """Read a file as all-text columns; return (frame, file label, row labels, row word)."""
     file = str(path)
     if not path.exists():
         raise DataError("file not found", file=file)
     if path.is_dir():
-        raise DataError("is a folder, not a file", file=file)
+        if not any(path.rglob("*.parquet")):
+            raise DataError("is a folder without Parquet files", file=file)
+        try:
+            frame = pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"unreadable Parquet folder ({exc})", file=file) from exc
+        if frame.empty:
+            raise DataError("no data rows", file=file)
+        return frame, file, np.arange(len(frame)) + 1, "row"
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return read_spreadsheet(path, sheet=sheet, date_format=date_format)
+    if sheet is not None:
+        raise ParameterError("sheet", sheet, "no sheet: only a spreadsheet (.xlsx, .xlsm, .xls, .ods) has sheets")
     if path.stat().st_size == 0:
         raise DataError("file is empty (0 bytes)", file=file)
     with open(path, "rb") as handle:
@@ -236,13 +277,21 @@ def _encoding_error(path: Path, encoding: str) -> DataError:
             except UnicodeDecodeError:
                 line_no, text = number, line[:60]
                 break
+    hint = "Pass the file's encoding, e.g. encoding='gb18030' (Chinese) or encoding='cp1252' (Western Windows)"
+    if text is not None and encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
+        try:
+            decoded = text.decode("gb18030")
+        except UnicodeDecodeError:
+            decoded = ""
+        if any("\u4e00" <= c <= "\u9fff" for c in decoded):
+            hint = f"The line reads as Chinese in GB18030 ({decoded[:20]!r}): pass encoding='gb18030' (GBK exports)"
     return DataError(
         f"text is not valid {encoding}",
         file=str(path),
         n_bad=None,
         examples=[(line_no, text)] if line_no else (),
         row_label="line",
-        hint="Pass the file's encoding, e.g. encoding='gb18030' or encoding='latin-1'",
+        hint=hint,
     )
 
 

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, timedelta
-from datetime import timezone as dt_timezone
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.checks import check_date
-from analysis.data.contract import CONTRACT, EVENT_DATE, LATER_ROWS, MAX_MONEY, MONEY_COLUMNS, ColumnSpec, Kind
+from analysis.data.contract import CONTRACT, EVENT_DATE, LATER_ROWS, MAX_MONEY, MISSING_IDS, ColumnSpec
+from analysis.data.parsing import PLAIN_NUMBERS, NumberFormat, blank, parse_column
 from analysis.errors import DataError, ParameterError, check_option, first_examples
 
 __all__ = ["rows_up_to", "validate_table"]
 
 log = logging.getLogger("analysis")
-
-
-# A UTC offset after a clock time: "...T10:00Z", "... 10:00:00+01:00".
-_TZ_SUFFIX = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
-
-
-_NA_SPELLINGS = {"nan", "na", "n/a", "null", "none", "nat", "#n/a"}
-
-
-_TRUE = {"true", "t", "yes", "y", "1"}
-
-
-_FALSE = {"false", "f", "no", "n", "0"}
 
 
 def rows_up_to(
@@ -112,8 +97,11 @@ def validate_table(
     later_rows: str = "refuse",
     returns: str = "keep",
     duplicates: str = "keep",
+    numbers: NumberFormat = PLAIN_NUMBERS,
+    missing_ids: str = "refuse",
 ) -> pd.DataFrame:
     """A raw table checked and typed as the contract's ``table`` (see :func:`analysis.data.readers.read_table`)."""
+    check_option("missing_ids", missing_ids, MISSING_IDS)
     specs = CONTRACT[table]
     mapping = {spec.name: spec.name for spec in specs} | dict(columns or {})
     unknown = set(columns or {}) - {spec.name for spec in specs}
@@ -123,9 +111,23 @@ def validate_table(
     n_rows = len(raw)
     if n_rows == 0:
         raise DataError("no data rows", file=file)
-    missing = [s for s in specs if s.required and mapping[s.name] not in raw.columns]
+    derived_amount = table == "transactions" and _amount_from_price(raw, mapping)
+    missing = [
+        s
+        for s in specs
+        if s.required and mapping[s.name] not in raw.columns and not (derived_amount and s.name == "amount")
+    ]
     if missing:
         raise _missing_columns_error(raw, missing, mapping, file=file, delimiter_hint=True)
+    without_id = 0
+    if missing_ids == "drop":
+        _, absent = blank(raw[mapping["customer_id"]], "id")
+        without_id = int(absent.sum())
+        if without_id:
+            log.info("%s: left out %d rows without a customer id", file, without_id)
+            raw, rows = raw.iloc[np.flatnonzero(~absent)], rows[~absent]
+            if raw.empty:
+                raise DataError("no row has a customer id", file=file, column=mapping["customer_id"])
 
     context = dict(file=file, n_rows=n_rows, row_label=row_label)
     out: dict[str, pd.Series] = {}
@@ -136,15 +138,19 @@ def validate_table(
         values = raw[name]
         if values.ndim != 1:
             raise DataError("column name appears more than once", file=file, column=name)
-        out[spec.name] = _parse_column(
+        out[spec.name] = parse_column(
             values,
             spec,
             column=name,
             rows=rows,
             date_format=date_format,
             timezone=timezone,
+            numbers=numbers,
             **context,
         )
+    if derived_amount:
+        out["amount"] = _price_times_quantity(out, column=f"{mapping['quantity']} x {mapping['unit_price']}", **context)
+        out = {spec.name: out[spec.name] for spec in specs if spec.name in out}
     result = pd.DataFrame(out)
     if table == "customers":
         used = {mapping[s.name] for s in specs}
@@ -211,7 +217,29 @@ def validate_table(
             result = result[~duplicated].reset_index(drop=True)
     result.attrs["source"] = file
     result.attrs["rows_after_as_of"] = dropped_later
+    result.attrs["rows_without_customer_id"] = without_id
+    if derived_amount:
+        result.attrs["amount_from"] = f"{mapping['quantity']} x {mapping['unit_price']}"
     return result
+
+
+def _amount_from_price(raw: pd.DataFrame, mapping: Mapping[str, str]) -> bool:
+    """Whether the amount is to be computed as quantity x unit price (no amount column, both of those)."""
+    return mapping["amount"] not in raw.columns and all(mapping[c] in raw.columns for c in ("quantity", "unit_price"))
+
+
+def _price_times_quantity(parsed: Mapping[str, pd.Series], *, column: str, **context: Any) -> pd.Series:
+    """The line amount = quantity x unit price (rounded to 4 decimals), within the money limit."""
+    amount = (parsed["quantity"] * parsed["unit_price"]).round(4)
+    too_large = (amount.abs() >= MAX_MONEY).to_numpy()
+    if too_large.any():
+        raise DataError(
+            "quantity x unit price too large (money must stay below 1e14 in absolute value)",
+            column=column,
+            n_bad=int(too_large.sum()),
+            **context,
+        )
+    return amount
 
 
 def _missing_columns_error(
@@ -234,152 +262,3 @@ def _missing_columns_error(
                 )
                 break
     return DataError(f"missing required column(s) {names}", file=file, hint=hint)
-
-
-def _blank(values: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray]:
-    """Strip text and return it with a mask of missing entries.
-
-    Missing: null, empty or blank; for numbers, dates and flags also the usual
-    spellings of "not available" (``NaN``, ``NA``, ``N/A``, ``null``...). Ids
-    and text are never guessed to be missing from their spelling.
-    """
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-        return values, values.isna().to_numpy()
-    text = values.astype("str").str.strip()
-    missing = values.isna().to_numpy() | (text == "").to_numpy()
-    if kind not in ("id", "text"):
-        missing |= text.str.lower().isin(_NA_SPELLINGS).to_numpy()
-    return text, missing
-
-
-def _parse_column(
-    values: pd.Series,
-    spec: ColumnSpec,
-    *,
-    column: str,
-    rows: np.ndarray,
-    date_format: str | None,
-    timezone: str | None,
-    **context: Any,
-) -> pd.Series:
-    text, missing = _blank(values, spec.kind)
-    index = pd.RangeIndex(len(values))
-
-    def fail(problem: str, mask: np.ndarray, hint: str | None = None) -> DataError:
-        return DataError(
-            problem,
-            column=column,
-            n_bad=int(mask.sum()),
-            examples=first_examples(rows, values, mask),
-            hint=hint,
-            **context,
-        )
-
-    if missing.any() and not spec.nullable and spec.kind != "text":
-        what = "customer ids" if spec.kind == "id" else "values"
-        raise fail(f"missing {what}", missing)
-
-    if spec.kind in ("id", "text"):
-        return pd.Series(text.to_numpy(), index=index, dtype="str").where(~missing, None)
-
-    if spec.kind == "number":
-        if pd.api.types.is_bool_dtype(values):
-            raise fail("true/false values where numbers are expected", np.ones(len(values), bool))
-        numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
-        not_numeric = np.isnan(numbers) & ~missing
-        if not_numeric.any():
-            raise fail("non-numeric values", not_numeric, "Use plain numbers with '.' decimals")
-        infinite = np.isinf(numbers)
-        if infinite.any():
-            raise fail("infinite values", infinite)
-        if spec.name in MONEY_COLUMNS:
-            too_large = np.abs(numbers) >= MAX_MONEY
-            if too_large.any():
-                raise fail(
-                    "amounts too large (money must stay below 1e14 in absolute value, the limit of every engine)",
-                    too_large,
-                    "Check the unit and the decimal separator of the column",
-                )
-        return pd.Series(numbers, index=index)
-
-    if spec.kind == "bool":
-        if pd.api.types.is_bool_dtype(values):
-            return pd.Series(values.to_numpy(), index=index)
-        lowered = text.str.lower()
-        flags = lowered.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
-        unknown = flags.isna().to_numpy() & ~missing
-        if unknown.any():
-            raise fail("values that are not yes/no, true/false or 1/0", unknown)
-        return pd.Series(flags.fillna(False).to_numpy(dtype=bool), index=index)
-
-    return pd.Series(
-        _parse_dates(values, text, missing, fail=fail, date_format=date_format, timezone=timezone),
-        index=index,
-    )
-
-
-def _parse_dates(
-    values: pd.Series,
-    text: pd.Series,
-    missing: np.ndarray,
-    *,
-    fail: Callable[..., DataError],
-    date_format: str | None,
-    timezone: str | None,
-) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = pd.Series(values.to_numpy() if values.dt.tz is None else values)
-        if stamps.dt.tz is not None:
-            stamps = stamps.dt.tz_convert(timezone or stamps.dt.tz).dt.tz_localize(None)
-        return stamps.to_numpy(dtype="datetime64[ns]")
-    text = text.where(~missing, None)
-    offsets = text.str.extract(_TZ_SUFFIX, expand=False)
-    aware = offsets.notna().to_numpy() & (date_format is None)
-    if aware.any():
-        naive = ~aware & ~missing
-        if naive.any():
-            smaller = naive if naive.sum() <= aware.sum() else aware
-            raise fail(
-                "timestamps mixing a UTC offset with none",
-                smaller,
-                "Give every timestamp the same form",
-            )
-        offsets = offsets[aware]
-        distinct = offsets.unique()
-        if len(distinct) > 1 and timezone is None:
-            first = offsets != offsets.iloc[0]
-            mask = np.zeros(len(text), bool)
-            mask[np.flatnonzero(aware)[first.to_numpy()]] = True
-            raise fail(
-                f"mixed time zones ({', '.join(map(str, distinct[:4]))})",
-                mask,
-                "Pass timezone='Europe/Berlin' (say) to convert all timestamps to one zone",
-            )
-        stamps = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        zone = timezone or _fixed_offset(distinct[0])
-        parsed = stamps.dt.tz_convert(zone).dt.tz_localize(None)
-    else:
-        fmt = date_format or "ISO8601"
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if timezone is not None:
-            parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-            parsed = parsed.dt.tz_localize(None)
-    parsed = parsed.astype("datetime64[ns]")
-    bad = parsed.isna().to_numpy() & ~missing
-    if bad.any():
-        expected = f"format {date_format!r}" if date_format else "ISO 8601 (YYYY-MM-DD)"
-        raise fail(
-            "unparseable dates",
-            bad,
-            f"Expected {expected}; pass date_format='%d.%m.%Y' (say) for other forms",
-        )
-    return parsed.to_numpy()
-
-
-def _fixed_offset(suffix: str) -> dt_timezone:
-    if suffix == "Z":
-        return UTC
-    sign = -1 if suffix[0] == "-" else 1
-    digits = suffix[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-    return dt_timezone(sign * timedelta(hours=hours, minutes=minutes))

@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from analysis.data.contract import LATER_ROWS
+from analysis.data.contract import EVENT_DATE, LATER_ROWS
 from analysis.data.datasets import DATASETS, load_dataset
-from analysis.data.readers import read_transactions
+from analysis.data.sources import FORMAT_OPTIONS, TableSource, data_sources
 from analysis.data.validate import rows_up_to
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.synthetic.generate import generate_b2b
 
-__all__ = ["SYNTHETIC_B2B", "load_transactions"]
+__all__ = ["SYNTHETIC_B2B", "load_tables", "load_transactions"]
 
 #: Name of the synthetic B2B source (generated, clearly labelled synthetic).
 SYNTHETIC_B2B = "synthetic_b2b"
@@ -25,12 +26,12 @@ def load_transactions(
     source: str,
     *,
     columns: Mapping[str, str] | None = None,
-    date_format: str | None = None,
     seed: int = 0,
     synthetic_customers: int = 2000,
     up_to: str | pd.Timestamp | None = None,
     later_rows: str = "refuse",
     today: str | pd.Timestamp | None = None,
+    **formats: Any,
 ) -> pd.DataFrame:
     """Transactions of a study's data source.
 
@@ -38,11 +39,12 @@ def load_transactions(
     ----------
     source : str
         ``"cdnow"`` (shipped), ``"synthetic_b2b"`` (the seeded synthetic B2B
-        base of :mod:`analysis.synthetic`, with margins and regions), or the
-        path of a CSV/Parquet file that follows the data contract (with
-        ``columns`` mapping its names).
-    columns, date_format
-        For a user file, as in :func:`analysis.data.readers.read_transactions`.
+        base of :mod:`analysis.synthetic`, with margins and regions), a
+        transactions file (CSV, CSV.gz, Parquet file or folder, spreadsheet)
+        or a YAML source file listing the user's tables
+        (:mod:`analysis.data.sources`).
+    columns : mapping, optional
+        For a transactions file, ``{contract name: your column name}``.
     seed, synthetic_customers
         For the synthetic source.
     up_to : date, optional
@@ -54,38 +56,101 @@ def load_transactions(
         (default), or left out and counted in ``attrs["rows_after_as_of"]``.
     today : date, optional
         The date of the run (default: the machine's date).
+    **formats
+        How a transactions file is written (:data:`analysis.data.sources.FORMAT_OPTIONS`:
+        ``date_format``, ``encoding``, ``delimiter``, ``decimal``, ``thousands``,
+        ``currency_symbol``, ``missing_ids``, ``sheet``).
 
     Returns
     -------
     pandas.DataFrame
         A validated transactions table; ``attrs["source"]`` names it.
     """
+    return load_tables(
+        source,
+        columns=columns,
+        seed=seed,
+        synthetic_customers=synthetic_customers,
+        up_to=up_to,
+        later_rows=later_rows,
+        today=today,
+        tables=("transactions",),
+        **formats,
+    )["transactions"]
+
+
+def load_tables(
+    source: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    seed: int = 0,
+    synthetic_customers: int = 2000,
+    up_to: str | pd.Timestamp | None = None,
+    later_rows: str = "refuse",
+    today: str | pd.Timestamp | None = None,
+    tables: tuple[str, ...] | None = None,
+    **formats: Any,
+) -> dict[str, pd.DataFrame]:
+    """Every table of a study's data source (or those named in ``tables``), validated; see :func:`load_transactions`.
+
+    The shipped CDNOW data has transactions only; the synthetic source has
+    every table of the contract; a user's source file has the tables it lists.
+    """
     check_option("later_rows", later_rows, LATER_ROWS)
     today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
     end = today if up_to is None else min(pd.Timestamp(up_to).normalize(), today)
     after = "today" if up_to is None or end < pd.Timestamp(up_to).normalize() else "the analysis date"
+    named = source == SYNTHETIC_B2B or source in DATASETS
+    changed = {k: v for k, v in formats.items() if v != FORMAT_OPTIONS.get(k, object())}
+    if named and (columns or changed):
+        name = "column_map" if columns else sorted(changed)[0]
+        raise ParameterError(
+            name, columns or changed[name], f"nothing with the named source {source!r} (a file's option)"
+        )
+    found: dict[str, pd.DataFrame] = {}
     if source == SYNTHETIC_B2B:
-        frame = generate_b2b(synthetic_customers, seed=seed).transactions
+        base = generate_b2b(synthetic_customers, seed=seed)
         label = f"synthetic B2B (seed {seed}, {synthetic_customers} customers)"
+        found = {
+            name: getattr(base, name) for name in ("transactions", "customers", "invoices", "complaints", "contacts")
+        }
     elif source in DATASETS:
         if source != "cdnow":
             raise ParameterError("data_source", source, "a transactions source: 'cdnow', 'synthetic_b2b' or a file")
-        frame, label = load_dataset(source), source
-    elif not Path(source).suffix:
-        raise ParameterError("data_source", source, "'cdnow', 'synthetic_b2b' or a .csv/.parquet file path")
+        found, label = {"transactions": load_dataset(source)}, source
+    elif not Path(source).suffix and not Path(source).is_dir():
+        raise ParameterError(
+            "data_source",
+            source,
+            "'cdnow', 'synthetic_b2b', a data file (.csv, .parquet, .xlsx ...) or a sources .yaml",
+        )
     else:
-        try:
-            frame = read_transactions(
-                source, columns=columns, date_format=date_format or None, as_of=end, later_rows=later_rows
-            )
-        except DataError as exc:
-            if after != "today" or not exc.problem.startswith("dates after the analysis date"):
-                raise
-            raise dataclasses.replace(exc, problem=exc.problem.replace("the analysis date", after)) from None
-        label = source
-    if source in DATASETS or source == SYNTHETIC_B2B:
-        frame = rows_up_to(frame, end, later_rows=later_rows, file=label, after=after)
-    if frame.empty:
+        described = data_sources(source, columns=columns, **formats)
+        for name, table in described.tables.items():
+            if tables is None or name in tables:
+                found[name] = _read(table, end, later_rows, after)
+        label = found["transactions"].attrs.get("source", source)
+    if named:
+        found = {
+            name: rows_up_to(frame, end, later_rows=later_rows, file=label, after=after, date_column=EVENT_DATE[name])
+            if EVENT_DATE[name] in frame
+            else frame
+            for name, frame in found.items()
+            if tables is None or name in tables
+        }
+    if found["transactions"].empty:
         raise DataError(f"no transactions on or before {end.date()}", file=label, column="date")
-    frame.attrs["source"] = label
-    return frame
+    for frame in found.values():
+        frame.attrs.setdefault("source", label)
+    found["transactions"].attrs["source"] = label
+    return found
+
+
+def _read(table: TableSource, end: pd.Timestamp, later_rows: str, after: str) -> pd.DataFrame:
+    """One user table up to ``end``; rows after it named as after ``today`` or the analysis date."""
+    try:
+        return table.read(as_of=end, later_rows=later_rows)
+    except DataError as exc:
+        if after != "today" or not exc.problem.startswith("dates after the analysis date"):
+            raise
+        raise dataclasses.replace(exc, problem=exc.problem.replace("the analysis date", after)) from None

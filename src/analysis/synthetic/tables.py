@@ -98,6 +98,6 @@ def contract_tables(
         },
     }
     return {
-        table: pd.DataFrame({spec.name: columns[spec.name] for spec in CONTRACT[table]})
+        table: pd.DataFrame({spec.name: columns[spec.name] for spec in CONTRACT[table] if spec.name in columns})
         for table, columns in frames.items()
     }
