@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data.datasets import DATASETS, load_dataset
-from analysis.data.readers import read_transactions
+from analysis.data.sources import data_sources
 from analysis.data.validate import rows_up_to
 from analysis.engines.profile import profile_transactions
 from analysis.engines.rows import rows_after
@@ -60,10 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {command_line_words(str(exc))}", file=sys.stderr)
         return EXIT_CODES["bad parameter or usage"]
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {command_line_words(str(exc))}", file=sys.stderr)
         return EXIT_CODES["data problem"]
     except OSError as exc:
         print(f"error: {describe_os_error(exc)}", file=sys.stderr)
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run studies (default: all, on the shipped data) into a new run folder")
     run.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {sorted(STUDIES)})")
+    _add_data(run)
     run.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}} (flat for one study)")
     run.add_argument(
         "-p",
@@ -110,12 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--as-of",
         default=None,
-        help="analysis date: every study's dates as in a report at this date, and the data summaries'"
-        " (default: each study's own dates; data end)",
+        help="analysis date: every study's dates as in a report at this date"
+        " (default: every date chosen from the data, stated in each report)",
     )
-    run.add_argument("--calibration-end", default="1997-09-30", help="end of calibration of the CDNOW summaries")
     run.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
-    run.add_argument("--name", default=None, help="run name (default: main-<as-of>)")
+    run.add_argument("--name", default=None, help="run name (default: main-<last day of the data>)")
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     _add_later_rows(run)
     _add_engine(run)
@@ -126,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="first", default=None, help="first period YYYY-MM of a backfill")
     report.add_argument("--to", dest="last", default=None, help="last period YYYY-MM of a backfill")
     report.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies (default: all of {sorted(STUDIES)})")
+    _add_data(report)
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
     report.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
@@ -182,18 +184,116 @@ def _add_engine(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help=f"a shipped dataset ({', '.join(DATASETS)}) or a file")
+    parser.add_argument("source", help=f"a shipped dataset ({', '.join(DATASETS)}), a file or a sources .yaml")
+    _add_formats(parser)
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE",
+        help="your data: a transactions file (.csv, .csv.gz, .parquet or a folder, .xlsx) or a sources .yaml"
+        " listing your tables (sets every study's data_source; default: the shipped CDNOW data)",
+    )
+    _add_formats(parser)
+    parser.add_argument(
+        "--currency", default=None, help="currency of the amounts, e.g. CNY, USD or 万元 (reports; the tiers' scale)"
+    )
+
+
+def _add_formats(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
         "--column",
         action="append",
         default=[],
         metavar="NAME=YOURS",
-        help="map a contract column to your column name (repeatable)",
+        help="map a contract column to your column name, e.g. -c customer_id=客户编号 (repeatable)",
     )
-    parser.add_argument("--date-format", default=None, help="strptime format of dates")
-    parser.add_argument("--delimiter", default=",", help="CSV delimiter")
-    parser.add_argument("--encoding", default="utf-8", help="CSV text encoding")
+    for flag, meaning in FORMAT_FLAGS.items():
+        parser.add_argument(flag, default=None, help=meaning)
+    parser.add_argument(
+        "--drop-missing-ids",
+        action="store_true",
+        help="leave out rows without a customer id and say how many (default: refuse them)",
+    )
+
+
+#: The format flags of a user file, with their meanings (each sets the study parameter of the same name).
+FORMAT_FLAGS = {
+    "--date-format": "strptime format of the dates, e.g. %%Y/%%m/%%d (default: ISO 8601)",
+    "--encoding": "text encoding of a CSV file, e.g. gb18030 for a Chinese (GBK) export (default: utf-8)",
+    "--delimiter": "field delimiter of a CSV file, e.g. ';' (default: ',')",
+    "--decimal": "decimal separator: '.' (default) or ','",
+    "--thousands": "thousands separator, e.g. ',' for 12,451.30 (default: none)",
+    "--currency-symbol": "currency symbol written beside amounts, stripped, e.g. ¥ or 元 (default: none)",
+    "--sheet": "sheet of a spreadsheet (default: the first)",
+}
+
+
+def _format_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The format flags given, as study parameters / reader options (``{"encoding": "gb18030", ...}``)."""
+    options = {}
+    for flag in FORMAT_FLAGS:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            options[flag.lstrip("-").replace("-", "_")] = value
+    if args.drop_missing_ids:
+        options["missing_ids"] = "drop"
+    return options
+
+
+def _column_map(args: argparse.Namespace) -> dict[str, str]:
+    mapping = {}
+    for item in args.column:
+        name, sep, theirs = item.partition("=")
+        if not sep:
+            raise ParameterError("--column", item, "NAME=YOURS, e.g. customer_id=Kunde")
+        mapping[name.strip()] = theirs.strip()
+    return mapping
+
+
+def _data_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The study parameters ``--data``, ``-c`` and the format flags set (for every study)."""
+    common = _format_options(args)
+    if args.column:
+        common["column_map"] = _column_map(args)
+    if args.currency:
+        common["currency"] = args.currency
+    if args.data is not None:
+        common["data_source"] = args.data
+    elif common:
+        raise ParameterError(
+            "--data", None, "your data file, with the format options given (" + ", ".join(common) + ")"
+        )
+    return common
+
+
+def command_line_words(message: str) -> str:
+    """A message's hints in the command line's words: ``encoding='gb18030'`` -> ``--encoding gb18030``.
+
+    Examples
+    --------
+    >>> command_line_words("Pass the file's encoding, e.g. encoding='gb18030'")
+    "Pass the file's encoding, e.g. --encoding gb18030"
+    >>> command_line_words("pass thousands=',' and later_rows='drop'")
+    "pass --thousands ',' and --drop-later-rows"
+    """
+    message = re.sub(
+        r"\blater_rows='drop'(?: \(--drop-later-rows on the command line\))?", "--drop-later-rows", message
+    )
+    message = message.replace("missing_ids='drop'", "--drop-missing-ids")
+    message = re.sub(r"\bcolumns=\{contract name: your name\}", "-c NAME=YOURS", message)
+
+    def flag(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        text = value[1:-1] if value[0] == "'" else value
+        shown = text if re.fullmatch(r"[\w%/.-]+", text) else f"'{text}'"
+        return f"--{name.replace('_', '-')} {shown}"
+
+    options = "|".join(["encoding", "delimiter", "decimal", "thousands", "currency_symbol", "date_format", "sheet"])
+    return re.sub(rf"\b({options})=('[^']*'|\S+?)(?=[\s,.;)]|$)", flag, message)
 
 
 def _transactions(args: argparse.Namespace) -> pd.DataFrame:
@@ -205,21 +305,8 @@ def _transactions(args: argparse.Namespace) -> pd.DataFrame:
         return frame if as_of is None else rows_up_to(frame, as_of, later_rows=later_rows, file="cdnow")
     if args.source in DATASETS:
         raise ParameterError("source", args.source, "a transactions dataset ('cdnow') or a file")
-    mapping = {}
-    for item in args.column:
-        name, sep, theirs = item.partition("=")
-        if not sep:
-            raise ParameterError("--column", item, "NAME=YOURS, e.g. customer_id=Kunde")
-        mapping[name.strip()] = theirs.strip()
-    return read_transactions(
-        args.source,
-        columns=mapping,
-        date_format=args.date_format,
-        delimiter=args.delimiter,
-        encoding=args.encoding,
-        as_of=as_of,
-        later_rows=later_rows,
-    )
+    described = data_sources(args.source, columns=_column_map(args), **_format_options(args))
+    return described.transactions.read(as_of=as_of, later_rows=later_rows)
 
 
 def _params(args: argparse.Namespace) -> int:
@@ -284,7 +371,7 @@ def _summary_source(args: argparse.Namespace) -> pd.DataFrame | str:
     read and validated in pandas first, for messages with line numbers.
     """
     path = Path(args.source)
-    as_is = not args.column and not args.date_format
+    as_is = not args.column and not _format_options(args)
     parquet = path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
     if as_is and args.source not in DATASETS and (parquet or (args.engine != "duckdb" and not path.is_file())):
         return args.source
@@ -301,31 +388,28 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
         drop_later_rows=getattr(args, "drop_later_rows", False),
         as_of=getattr(args, "as_of", None) if resolve else None,
         resolve=resolve,
+        common=_data_parameters(args),
     )
 
 
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
-    parameters = {} if args.no_studies else _study_parameters(args)
-    # --as-of sets every study's analysis date (a contradicting -p is refused); without
-    # it each study keeps its own (the churn study needs outcome data after its date),
-    # recorded in the manifest, and the data summaries and run name use the data's end.
-    as_of = args.as_of or "1998-06-30"
+    parameters = _study_parameters(args)
     result = execute_run(
         parameters,
         reports=args.reports,
-        name=f"main-{pd.Timestamp(as_of).date()}" if args.name is None else args.name,
-        as_of=as_of,
-        calibration_end=args.calibration_end,
+        name=args.name,
         command=_recorded(args),
         engine=args.engine or "duckdb",
-        later_rows="drop" if args.drop_later_rows else "refuse",
+        run_studies=not args.no_studies,
     )
-    profile = pd.read_csv(result.folder / "cdnow_profile.csv", dtype=str)
-    print("CDNOW data profile")
-    print(profile.to_string(index=False))
+    for label, facts in result.manifest["data"].items():
+        print(f"Data profile: {facts['source']} ({facts['first_day']} to {facts['last_day']})")
+        print(pd.read_csv(result.folder / "data" / f"{label}_profile.csv", dtype=str).to_string(index=False))
     print(f"\nRun written to {result.folder}")
     _print_studies(result)
+    if result.manifest.get("skipped"):
+        return EXIT_CODES["bad parameter or usage"]
     return EXIT_CODES["ok"] if result.ok else EXIT_CODES["a study failed"]
 
 
@@ -340,6 +424,9 @@ def _recorded(args: argparse.Namespace) -> dict[str, Any]:
 
 def _print_studies(result: RunResult) -> None:
     for study, outcome in result.manifest["studies"].items():
+        if outcome["status"] == "skipped":
+            print(f"{study}: skipped: {command_line_words(outcome['error'])}", file=sys.stderr)
+            continue
         where = result.folder / outcome["html"]
         reason = outcome.get("error") or outcome.get("html_error")
         error = f" ({reason})" if outcome["status"] != "ok" and reason else ""
@@ -382,16 +469,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: argparse.Namespace) -> RunResult:
     """Run one period of the report."""
-    end = period_end(period)
     result = execute_run(
         parameters,
         reports=args.reports,
         name=period,
-        as_of=str(end.date()),
-        calibration_end=str((end - pd.Timedelta(weeks=39)).date()),
         command=_recorded(args) | {"period": period},
         engine=args.engine or "duckdb",
-        later_rows="drop",
     )
     print(f"{period}: run written to {result.folder}")
     _print_studies(result)

@@ -9,7 +9,7 @@ from analysis.engines.aggregates import customer_days
 from analysis.engines.prepared import Engine, Source
 from analysis.engines.select import open_source
 
-__all__ = ["date_range", "next_purchases", "rows_after"]
+__all__ = ["active_customers", "date_range", "next_purchases", "rows_after"]
 
 
 def rows_after(
@@ -107,3 +107,27 @@ def next_purchases(
         expr = bought.group_by("customer_id").aggregate(next_purchase=bought.day.min()).order_by("customer_id")
         frame = source.fetch(expr)
     return frame.astype({"customer_id": "str", "next_purchase": "datetime64[ns]"}).reset_index(drop=True)
+
+
+def active_customers(
+    transactions: Source,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    *,
+    memory_limit: str | None = None,
+    engine: Engine = "duckdb",
+) -> int:
+    """How many customers bought (a positive amount) after ``start`` and on or before ``end``, on the engine.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "b", "b", "c"], "amount": [10.0, 5.0, 1.0, -3.0],
+    ...                   "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-02", "2024-03-03"])})
+    >>> active_customers(t, "2024-01-05", "2024-03-31")
+    1
+    """
+    first, last = check_date(start, "start").date(), check_date(end, "end").date()
+    with open_source(transactions, engine, memory_limit) as source:
+        src = source.table
+        window = src.filter((src.day > first) & (src.day <= last) & (src.amount > 0))
+        return int(source.fetch(window.aggregate(customers=window.customer_id.nunique()))["customers"].iloc[0])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ from analysis.data.datasets import DATASETS
 from analysis.errors import ParameterError
 from analysis.parameters import check_injected_source, check_plain, safe_name
 from analysis.privacy import read_pseudonym_key
+from analysis.studies.dates import HistoryTooShort, choose_from_data
 from analysis.studies.registry import STUDIES
-from analysis.studies.sources import SYNTHETIC_B2B, load_transactions
+from analysis.studies.sources import SYNTHETIC_B2B, load_tables
 
-__all__ = ["absolute_engine", "check_inputs", "run_parameters", "run_study"]
+__all__ = ["Planned", "absolute_engine", "check_inputs", "data_label", "run_parameters", "run_study"]
 
 
 #: Parameters that name a file of the user's (resolved against the current directory before a run).
@@ -88,12 +91,41 @@ def absolute_engine(engine: str) -> str:
     return f"{match.group(1)}://{Path(match.group(2)).absolute()}"
 
 
-def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
-    """Load and validate every study's data as the study will, and find the pseudonymisation key.
+@dataclass(frozen=True)
+class Planned:
+    """A study as the run will execute it: its parameters with the data's dates, or why it cannot run.
+
+    Attributes
+    ----------
+    values : dict
+        The parameters as given (the notebook chooses the open dates itself,
+        by the same rules, from the same data).
+    dated : dict
+        The parameters with every date, window and size set (recorded in the manifest).
+    chosen : DataFrame
+        ``parameter``, ``value``, ``rule`` of each date, window and size.
+    problem : HistoryTooShort or None
+        Set when the data's history is too short for the study: it is skipped.
+    transactions : DataFrame or None
+        The study's validated transactions (shared between studies of one source).
+    """
+
+    values: dict[str, Any]
+    dated: dict[str, Any] = field(default_factory=dict)
+    chosen: pd.DataFrame | None = None
+    problem: HistoryTooShort | None = None
+    transactions: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Planned]:
+    """Load and validate every study's data as the study will, choose its dates, and find the pseudonymisation key.
 
     Run before anything is written, so a bad file, rows dated after a
-    study's date or a missing key stop the run with nothing published. Each
-    distinct source is read once.
+    study's date, parameters that do not fit the data or a missing key stop
+    the run with nothing published. Each distinct source is read once, with
+    every table its source file lists. A study whose data holds too short a
+    history is not an error of the run: it is returned with its ``problem``
+    and skipped, and the other studies run.
 
     Raises
     ------
@@ -101,16 +133,39 @@ def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> None:
         The first problem found.
     """
     loaded: dict[str, pd.DataFrame] = {}
+    planned: dict[str, Planned] = {}
     for study, values in parameters.items():
         declaration = STUDIES[study].parameters(**values)
         options = declaration.data_options()
         key = json.dumps(options, sort_keys=True, default=str)
         if key not in loaded:
-            loaded[key] = load_transactions(**options)
-        if hasattr(declaration, "check_data"):
-            declaration.check_data(loaded[key])
+            loaded[key] = load_tables(**options)["transactions"]
+        transactions = loaded[key]
         if values.get("pseudonymise"):
             read_pseudonym_key(values.get("pseudonym_key_file", ""))
+        try:
+            dated, chosen = choose_from_data(declaration, transactions)
+        except HistoryTooShort as exc:
+            planned[study] = Planned(dict(values), problem=exc)
+            continue
+        if hasattr(dated, "check_data"):
+            dated.check_data(transactions)
+        planned[study] = Planned(dict(values), dataclasses.asdict(dated), chosen, transactions=transactions)
+    return planned
+
+
+def data_label(source: str) -> str:
+    """A short safe name for a study's data source (for the run's data files): ``cdnow``, ``sales``...
+
+    Examples
+    --------
+    >>> data_label("cdnow"), data_label("/data/销售 2024.csv"), data_label("/data/sources.yaml")
+    ('cdnow', '销售_2024', 'sources')
+    """
+    if source in NAMED_SOURCES:
+        return source
+    stem = Path(source).name.split(".")[0] or "data"
+    return re.sub(r"[^\w-]+", "_", stem).strip("_") or "data"
 
 
 def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:

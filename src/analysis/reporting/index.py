@@ -41,6 +41,8 @@ def collect_runs(reports: str | Path) -> pd.DataFrame:
             "started": recorded.get("started"),
         }
         for study, outcome in recorded.get("studies", {}).items():
+            if "metrics" not in outcome:  # a study skipped for a too short history
+                continue
             path = manifest.parent / outcome["metrics"]
             metrics = json.loads(path.read_text()) if path.exists() else {}
             for name, key, _ in TREND_FIGURES:

@@ -65,11 +65,8 @@ def reproduce(manifest_path: str | Path, *, reports: str | Path | None = None) -
         parameters,
         reports=reports or folder.parent,
         name=f"{folder.name[:89]}-reproduced",
-        as_of=recorded["as_of"],
-        calibration_end=recorded["calibration_end"],
         command={"reproduce": str(manifest_path)},
         engine=recorded.get("engine", "duckdb"),
-        later_rows=recorded.get("later_rows", "refuse"),
     )
     differences = []
     for metrics in sorted(folder.glob("metrics.json")) + sorted((folder / "metrics").glob("*.json")):

@@ -13,17 +13,22 @@ from typing import Any
 import pandas as pd
 
 from analysis import __version__
-from analysis.data.contract import LATER_ROWS
-from analysis.data.datasets import DATASETS, dataset_path, load_dataset, sha256_file
-from analysis.data.validate import rows_up_to
-from analysis.engines.periods import period_table
+from analysis.data.datasets import DATASETS, dataset_path, sha256_file
+from analysis.data.sources import data_sources
 from analysis.engines.profile import profile_transactions
 from analysis.engines.select import check_engine
-from analysis.engines.summaries import calibration_holdout, customer_summary
-from analysis.errors import ParameterError, check_option
+from analysis.engines.summaries import customer_summary
 from analysis.files import write_json, write_table
 from analysis.parameters import safe_name
-from analysis.reporting.execute import absolute_engine, check_inputs, run_parameters, run_study
+from analysis.reporting.execute import (
+    NAMED_SOURCES,
+    Planned,
+    absolute_engine,
+    check_inputs,
+    data_label,
+    run_parameters,
+    run_study,
+)
 from analysis.reporting.folders import atomic_run_folder
 
 __all__ = ["RunResult", "execute_run"]
@@ -50,20 +55,20 @@ def execute_run(
     parameters: Mapping[str, Mapping[str, Any]],
     *,
     reports: str | Path,
-    name: str,
-    as_of: str,
-    calibration_end: str = "1997-09-30",
+    name: str | None = None,
     command: Mapping[str, Any] | None = None,
     engine: str = "duckdb",
-    later_rows: str = "refuse",
+    run_studies: bool = True,
 ) -> RunResult:
     """Run studies with resolved parameters into a new run folder.
 
     Before anything is written, every path a user gave is made absolute
     (against the current directory), every parameter is checked to be plain
-    data, every study's data is loaded and validated and the
-    pseudonymisation key is looked up: any problem raises and nothing is
-    published.
+    data, every study's data is loaded and validated, its dates are chosen
+    from the data and the pseudonymisation key is looked up: any problem
+    raises and nothing is published. A study whose data's history is too
+    short is skipped (recorded in the manifest with the reason); the others
+    run. With every study skipped, nothing is published.
 
     Parameters
     ----------
@@ -72,66 +77,106 @@ def execute_run(
         (:func:`analysis.studies.registry.resolve_parameters`).
     reports : path
         Folder of runs.
-    name : str
+    name : str, optional
         Preferred run name, one safe path component (a free ``name-N`` is
-        used if taken).
-    as_of, calibration_end : str
-        Dates of the CDNOW data summaries written with every run.
+        used if taken); default ``main-<last day of the data>``.
     command : mapping, optional
         The command line's options, recorded in the manifest.
     engine : str
-        Where the CDNOW data summaries run (:mod:`analysis.engines`); each
-        study has its own ``engine`` parameter.
-    later_rows : {"refuse", "drop"}
-        CDNOW rows after ``as_of`` for the run's data profile and summaries:
-        refused, or left out and counted (each study has its own parameter).
+        Where the run's data summaries are computed (:mod:`analysis.engines`);
+        each study has its own ``engine`` parameter.
+    run_studies : bool
+        ``False``: everything is checked, but only the data profiles and
+        summaries are written (no notebook runs).
+
+    Returns
+    -------
+    RunResult
+        The published folder, with ``data/<source>_profile.csv`` and
+        ``data/<source>_customer_summary.parquet`` of each study's data, and
+        the manifest.
     """
     started = time.time()
     reports = Path(reports).absolute()
-    safe_name("name", name)
-    check_option("later_rows", later_rows, LATER_ROWS)
+    if name is not None:
+        safe_name("name", name)
     engine = absolute_engine(engine) if isinstance(engine, str) else engine
     check_engine(engine, recorded=True)
     parameters = {study: run_parameters(study, values) for study, values in parameters.items()}
-    check_inputs(parameters)
-    if pd.Timestamp(calibration_end) >= pd.Timestamp(as_of):
-        raise ParameterError("calibration_end", calibration_end, f"a date before as_of ({as_of})")
-    cdnow = rows_up_to(load_dataset("cdnow"), as_of, later_rows=later_rows, file="cdnow")
-    telco = load_dataset("telco")
-    summary = customer_summary(cdnow, as_of, time_unit="weeks", engine=engine)
-    holdout = calibration_holdout(cdnow, calibration_end, as_of, time_unit="weeks", engine=engine)
-    periods = period_table(cdnow, freq="month", end=as_of, dense=True, engine=engine)
-    active = (holdout["frequency_holdout"] > 0).mean() if len(holdout) else None
-    metrics = {
-        "cdnow": {
-            "customers": len(summary),
-            "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
-            "mean_frequency": round(float(summary["frequency"].mean()), 6),
-            "total_value": round(float(summary["total_value"].sum()), 2),
-            "holdout_customers_active_share": None if active is None else round(float(active), 6),
-            "customer_months": len(periods),
-        },
-        "telco": {"customers": len(telco), "churn_rate": round(float(telco["churned"].mean()), 6)},
-    }
+    planned = check_inputs(parameters)
+    runnable = {study: plan for study, plan in planned.items() if plan.problem is None}
+    if planned and not runnable:
+        raise next(iter(planned.values())).problem
+    data = _data_tables(runnable, engine)
+    last = max((facts["last_day"] for facts, _ in data.values()), default=None)
+    if name is None:
+        name = f"main-{last or pd.Timestamp.today().date()}"
     with atomic_run_folder(reports, name) as run:
-        write_table(run.staging / "cdnow_profile.csv", profile_transactions(cdnow))
-        write_table(run.staging / "cdnow_customer_summary.parquet", summary)
-        write_table(run.staging / "cdnow_calibration_holdout.parquet", holdout)
-        write_table(run.staging / "cdnow_customer_months.parquet", periods)
-        write_json(run.staging / "metrics.json", metrics)
-        studies = {study: run_study(study, run.staging, values) for study, values in parameters.items()}
-        manifest = _manifest(
-            command or {}, parameters, started, as_of=as_of, calibration_end=calibration_end, engine=engine
-        )
-        manifest["later_rows"] = later_rows
+        (run.staging / "data").mkdir()
+        for label, (_, tables) in data.items():
+            for suffix, table in tables.items():
+                write_table(run.staging / "data" / f"{label}_{suffix}", table)
+        write_json(run.staging / "metrics.json", {"data": {label: facts for label, (facts, _) in data.items()}})
+        studies: dict[str, Any] = {}
+        for study, plan in planned.items():
+            if plan.problem is not None:
+                studies[study] = {"status": "skipped", "error": str(plan.problem), "parameters": plan.values}
+                continue
+            if not run_studies:
+                continue
+            studies[study] = run_study(study, run.staging, plan.values)
+            studies[study]["dated_parameters"] = _recordable(plan.dated)
+            studies[study]["chosen"] = plan.chosen.to_dict("records")
+        manifest = _manifest(command or {}, parameters, started, engine=engine)
+        manifest["as_of"] = last  # the last day of the studied data
+        manifest["data"] = {label: facts for label, (facts, _) in data.items()}
         # The shipped data must be unchanged by the run (dataset_path verifies the checksums).
         for dataset in DATASETS:
             dataset_path(dataset)
         manifest["inputs_unchanged_after_run"] = True
         manifest["studies"] = studies
-        manifest["status"] = "ok" if all(s["status"] == "ok" for s in studies.values()) else "failed"
+        ran = [s for s in studies.values() if s["status"] != "skipped"]
+        manifest["status"] = "ok" if all(s["status"] == "ok" for s in ran) else "failed"
+        manifest["skipped"] = sorted(study for study, s in studies.items() if s["status"] == "skipped")
         write_json(run.staging / "manifest.json", manifest)
     return RunResult(run.final, manifest)
+
+
+def _recordable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON can hold them (tuples as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def _data_tables(
+    planned: Mapping[str, Planned], engine: str
+) -> dict[str, tuple[dict[str, Any], dict[str, pd.DataFrame]]]:
+    """Each distinct data source of the run: its headline facts, and its profile and customer summary.
+
+    The summary is at the last day the studies use (the latest ``as_of`` of
+    the studies reading that source); nothing later enters it.
+    """
+    found: dict[str, tuple[dict[str, Any], dict[str, pd.DataFrame]]] = {}
+    for plan in planned.values():
+        label = data_label(plan.dated["data_source"])
+        if label in found:
+            continue
+        transactions = plan.transactions
+        as_of = str(pd.Timestamp(transactions["date"].max()).date())
+        summary = customer_summary(transactions, as_of, time_unit="weeks", engine=engine)
+        facts = {
+            "source": transactions.attrs.get("source", plan.dated["data_source"]),
+            "rows": len(transactions),
+            "first_day": str(pd.Timestamp(transactions["date"].min()).date()),
+            "last_day": as_of,
+            "customers": len(summary),
+            "repeat_customers_share": round(float((summary["frequency"] > 0).mean()), 6),
+            "mean_frequency": round(float(summary["frequency"].mean()), 6),
+            "total_value": round(float(summary["total_value"].sum()), 2),
+            "rows_after_as_of_left_out": int(transactions.attrs.get("rows_after_as_of", 0)),
+            "rows_without_customer_id_left_out": int(transactions.attrs.get("rows_without_customer_id", 0)),
+        }
+        found[label] = (facts, {"profile.csv": profile_transactions(transactions), "customer_summary.parquet": summary})
+    return found
 
 
 def _input_files(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -142,16 +187,26 @@ def _input_files(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[
     }
     for values in parameters.values():
         source = str(values.get("data_source", ""))
-        if source and Path(source).suffix and Path(source).is_file():
-            inputs[source] = {"file": source, "sha256": sha256_file(source), "rows": _count_rows(Path(source))}
+        if not source or source in NAMED_SOURCES:
+            continue
+        for file in data_sources(source, columns=values.get("column_map") or None).files():
+            path = Path(file)
+            if path.is_file():
+                inputs[file] = {"file": file, "sha256": sha256_file(file), "rows": _count_rows(path)}
+            elif path.is_dir():
+                for part in sorted(path.rglob("*.parquet")):
+                    inputs[str(part)] = {"file": str(part), "sha256": sha256_file(part), "rows": _count_rows(part)}
     return inputs
 
 
-def _count_rows(path: Path) -> int:
+def _count_rows(path: Path) -> int | None:
+    """Data rows of a file (``None`` for a spreadsheet or a source file, which are not counted by lines)."""
     if path.suffix.lower() in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods", ".yaml", ".yml"}:
+        return None
     with open(path, "rb") as handle:
         return max(sum(1 for _ in handle) - 1, 0)
 
@@ -161,8 +216,6 @@ def _manifest(
     parameters: Mapping[str, Mapping[str, Any]],
     started: float,
     *,
-    as_of: str,
-    calibration_end: str,
     engine: str,
 ) -> dict[str, Any]:
     import duckdb
@@ -184,8 +237,7 @@ def _manifest(
             "ibis": ibis.__version__,
         },
         "command": {k: v for k, v in command.items() if k != "handler"},
-        "as_of": as_of,
-        "calibration_end": calibration_end,
+        "as_of": None,
         "engine": engine,  # never a literal password (check_engine(recorded=True)); placeholders are kept
         "inputs": _input_files(parameters),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),

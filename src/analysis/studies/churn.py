@@ -356,10 +356,13 @@ def headline_metrics(
     table: pd.DataFrame,
     validation: Validation,
     coverage: pd.Series,
-    telco: pd.DataFrame,
-    planted: pd.DataFrame,
+    telco: pd.DataFrame | None = None,
+    planted: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
+
+    ``telco`` and ``planted`` are ``None`` when the reference sections did not run.
+    """
 
     def r(x: Any) -> float | None:
         return None if x is None or pd.isna(x) else round(float(x), 6)
@@ -380,7 +383,18 @@ def headline_metrics(
         "alert_precision": r(coverage.get("precision")),
         "alert_recall": r(coverage.get("recall")),
         "alert_share_of_value_at_risk": r(coverage.get("expected_value_at_risk_share")),
-        "telco_churn_rate": r(telco["churned"].mean()),
-        "synthetic_planted_effects_covered": int(planted["covered"].sum()),
-        "synthetic_planted_effects": len(planted),
+        "telco_churn_rate": None if telco is None else r(telco["churned"].mean()),
+        "synthetic_planted_effects_covered": None if planted is None else int(planted["covered"].sum()),
+        "synthetic_planted_effects": None if planted is None else len(planted),
     }
+
+
+def reference_note(params: ChurnParameters) -> str:
+    """A sentence saying whether the reference sections (Telco, planted effects) run on this data, and why."""
+    if params.with_reference:
+        return ""
+    return (
+        "*Not run for this data*: the reference sections (the shipped Telco subscriptions and the check on "
+        "synthetic data with planted effects) test the method, not your customers; they run on the shipped "
+        'data, or with `reference_sections = "yes"`.'
+    )

@@ -19,7 +19,9 @@ from typing import Any, Self
 
 import pandas as pd
 
-from analysis.data.contract import LATER_ROWS
+from analysis.data.contract import LATER_ROWS, MISSING_IDS
+from analysis.data.parsing import NumberFormat
+from analysis.data.sources import FORMAT_OPTIONS
 from analysis.engines.select import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading.schemes import SCHEMES, VALUE_METRICS, Scheme, make_scheme
@@ -59,14 +61,28 @@ class StudyParameters:
     """
 
     data_source: str = param(
-        "cdnow", 'transactions: "cdnow", "synthetic_b2b" (synthetic, labelled so) or a CSV/Parquet path'
+        "cdnow",
+        'data: "cdnow", "synthetic_b2b" (synthetic, labelled so), a transactions file '
+        "(.csv, .csv.gz, .parquet or a Parquet folder, .xlsx) or a sources .yaml listing your tables",
     )
     column_map: dict = param({}, '{contract name: your column name} for a user file, e.g. {"customer_id": "Kunde"}')
-    date_format: str = param("", 'strptime format of a user file\'s dates ("" means ISO 8601)')
+    date_format: str = param("", 'strptime format of a user file\'s dates, e.g. "%Y/%m/%d" ("" means ISO 8601)')
+    encoding: str = param("utf-8", 'text encoding of a user CSV file, e.g. "gb18030" for a Chinese (GBK) export')
+    delimiter: str = param(",", 'field delimiter of a user CSV file, e.g. ";" or "\\t"')
+    decimal: str = param(".", 'decimal separator of a user file\'s numbers: "." or ","')
+    thousands: str = param("", 'thousands separator of a user file\'s numbers, e.g. "," for 12,451.30 ("" means none)')
+    currency_symbol: str = param("", 'currency symbol beside amounts, stripped, e.g. "¥" or "元" ("" means none)')
+    sheet: str = param("", 'sheet of a user spreadsheet ("" means the first)')
+    missing_ids: str = param(
+        "refuse", 'rows without a customer id: "refuse" (an error naming them) or "drop" (left out and counted)'
+    )
     later_rows: str = param(
         "refuse",
         'rows dated after the analysis date (or today): "refuse" (an error naming them) '
         'or "drop" (left out and counted)',
+    )
+    currency: str = param(
+        "", 'currency of the amounts, e.g. "CNY", "USD" or "万元": shown in the report, sets the tiers\' scale'
     )
     synthetic_customers: int = param(2000, "customers of the synthetic source")
     random_seed: int = param(0, "seed of the synthetic data")
@@ -78,6 +94,10 @@ class StudyParameters:
     def __post_init__(self) -> None:
         check_types(self)
         check_option("later_rows", self.later_rows, LATER_ROWS)
+        check_option("missing_ids", self.missing_ids, MISSING_IDS)
+        NumberFormat(self.decimal, self.thousands, (self.currency_symbol,) if self.currency_symbol else ())
+        if len(self.delimiter) != 1:
+            raise ParameterError("delimiter", self.delimiter, "one character, e.g. ',' or ';'")
         check_engine(self.engine, recorded=True)
         if self.synthetic_customers < 1:
             raise ParameterError("synthetic_customers", self.synthetic_customers, "a positive whole number")
@@ -98,19 +118,43 @@ class StudyParameters:
 
     def last_day(self) -> str | None:
         """The last day of data the study may use (``None``: all of it)."""
-        return getattr(self, "as_of", None)
+        return getattr(self, "as_of", None) or None
 
     def data_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after :meth:`last_day`."""
         return {
             "source": self.data_source,
             "columns": self.column_map,
-            "date_format": self.date_format,
             "seed": self.random_seed,
             "synthetic_customers": self.synthetic_customers,
             "up_to": self.last_day(),
             "later_rows": self.later_rows,
-        }
+        } | self.format_options()
+
+    def format_options(self) -> dict[str, Any]:
+        """How the user's file is written (:data:`analysis.data.sources.FORMAT_OPTIONS`)."""
+        return {name: getattr(self, name) for name in FORMAT_OPTIONS}
+
+
+def _check_dates(params: StudyParameters, *names: str) -> None:
+    """Each named date parameter is "" (from the data) or a date."""
+    for name in names:
+        value = getattr(params, name)
+        if value:
+            try:
+                pd.Timestamp(value)
+            except ValueError as exc:
+                raise ParameterError(name, value, "a date such as '2024-06-30' (\"\" means from the data)") from exc
+
+
+def _check_counts(params: StudyParameters, names: tuple[str, ...], unset: int | None = None) -> None:
+    """Each named parameter is a positive whole number (or ``unset``, meaning from the data)."""
+    for name in names:
+        value = getattr(params, name)
+        if value < 1 and value != unset:
+            raise ParameterError(
+                name, value, "a positive whole number" + (f" ({unset}: from the data)" if unset is not None else "")
+            )
 
 
 def parameters_cell(declaration: type[StudyParameters]) -> str:
@@ -153,9 +197,13 @@ class GradingParameters(StudyParameters):
     ``analysis params grading`` and ``papermill --help-notebook`` show.
     """
 
-    as_of: str = param("1998-06-30", "analysis date: every section uses data up to and including this day")
+    as_of: str = param(
+        "", 'analysis date: every section uses data up to and including this day ("" means the last day of data)'
+    )
     value_metric: str = param("revenue", 'value to grade on: "revenue", "margin" (data with margins) or "occasions"')
-    value_window_months: int = param(12, "trailing window of the value metric, in months")
+    value_window_months: int = param(
+        0, "trailing window of the value metric, in months (0 means 12, less on a short history)"
+    )
     scheme: str = param("value_share_75_20_5", "scheme studied in detail (one of the compared schemes)")
     compare: list = param(list(SCHEMES), "schemes compared side by side")
     value_share_cuts: list = param([0.75, 0.95], "cumulative value shares closing A and B (75/20/5)")
@@ -164,17 +212,19 @@ class GradingParameters(StudyParameters):
     quota_shares: list = param([0.2, 0.3, 0.4, 0.1], "A/B/C/D quotas of the composite-score scheme (sum to 1)")
     score_weights: dict = param({}, "composite score weights, keys value/frequency/recency/margin ({} means equal)")
     absolute_scale: float = param(
-        0.0001, "multiplies DOMAIN.md's tier thresholds (Diamond 5,000,000 ...) to the data's size"
+        0.0, "multiplies DOMAIN.md's yuan tier thresholds (Diamond 5,000,000 ...) (0 means from currency)"
     )
     regional_coefficient: float = param(1.0, "tier thresholds x this (0.8-0.9 for smaller regions)")
-    min_tenure_months: int = param(6, "new customers get a provisional grade until this old")
+    min_tenure_months: int = param(-1, "new customers get a provisional grade until this old (-1 means from the data)")
     regrade_every_months: int = param(1, "regrading frequency in months (1 means monthly)")
     history_start: str = param(
-        "1997-12-01",
-        "first regrading month of the stability analysis; CDNOW's cohort starts in Jan 1997, "
-        'so earlier windows cannot show inactivity ("" means earliest)',
+        "",
+        'first regrading month of the stability analysis ("" means the first month with a full value window, '
+        "at most 12 months before as_of)",
     )
-    validation_horizon_days: int = param(181, "backtest: grades this many days before as_of vs the value brought since")
+    validation_horizon_days: int = param(
+        0, "backtest: grades this many days before as_of vs the value brought since (0 means from the data)"
+    )
     random_seed: int = param(0, "seed of the bootstrap intervals (and of the synthetic data)")
 
     def __post_init__(self) -> None:
@@ -183,27 +233,15 @@ class GradingParameters(StudyParameters):
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
             check_option("compare", name, SCHEMES)
-        for name in ("as_of", "history_start"):
-            value = getattr(self, name)
-            if name == "history_start" and not value:
-                continue
-            try:
-                pd.Timestamp(value)
-            except ValueError as exc:
-                raise ParameterError(name, value, "a date such as '1997-12-31'") from exc
-        if self.history_start and pd.Timestamp(self.history_start) > pd.Timestamp(self.as_of):
+        _check_dates(self, "as_of", "history_start")
+        if self.history_start and self.as_of and pd.Timestamp(self.history_start) > pd.Timestamp(self.as_of):
             raise ParameterError("history_start", self.history_start, f"a month on or before as_of ({self.as_of})")
-        for name in (
-            "value_window_months",
-            "regrade_every_months",
-            "validation_horizon_days",
-        ):
-            if getattr(self, name) < 1:
-                raise ParameterError(name, getattr(self, name), "a positive whole number")
-        if self.min_tenure_months < 0:
-            raise ParameterError("min_tenure_months", self.min_tenure_months, "0 or more months")
-        if not (self.absolute_scale > 0 and math.isfinite(self.absolute_scale)):
-            raise ParameterError("absolute_scale", self.absolute_scale, "a positive number")
+        _check_counts(self, ("value_window_months", "validation_horizon_days"), unset=0)
+        _check_counts(self, ("regrade_every_months",))
+        if self.min_tenure_months < -1:
+            raise ParameterError("min_tenure_months", self.min_tenure_months, "0 or more months (-1: from the data)")
+        if not (self.absolute_scale >= 0 and math.isfinite(self.absolute_scale)):
+            raise ParameterError("absolute_scale", self.absolute_scale, "a positive number (0: from the currency)")
         self.schemes()  # validates every scheme's cut-offs
 
     def check_data(self, transactions: pd.DataFrame) -> None:
@@ -228,7 +266,7 @@ class GradingParameters(StudyParameters):
             "quota_20_30_40_10": ("quota_shares", {"cuts": tuple(self.quota_shares)}),
             "absolute_tiers": (
                 "regional_coefficient",
-                {"scale": self.absolute_scale, "coefficient": self.regional_coefficient},
+                {"scale": self.absolute_scale or 1.0, "coefficient": self.regional_coefficient},
             ),
         }
         schemes = {}
@@ -281,17 +319,27 @@ class GradingParameters(StudyParameters):
 class ChurnParameters(StudyParameters):
     """Parameters of the churn study, checked on creation (meanings: the notebook's parameters cell)."""
 
-    as_of: str = param("1997-09-30", "analysis date: signals use data up to this day, outcomes the days after")
-    validation_as_of: str = param("1997-12-31", "later date at which the fitted model is scored (out of time)")
+    as_of: str = param(
+        "", 'analysis date: signals use data up to this day, outcomes the days after ("" means from the data)'
+    )
+    validation_as_of: str = param(
+        "", 'later date at which the fitted model is scored, out of time ("" means the last with a known outcome)'
+    )
     data_end: str = param("", 'last day of data used, e.g. a report\'s period end ("" means all the data)')
-    horizon_days: int = param(90, "churned: no purchase in this many days after the analysis date")
-    horizons: list = param([30, 60, 90, 180], "horizons compared to show how churn and conclusions move with H")
-    lookback_days: int = param(365, "customers studied: those who bought in this many days before the analysis date")
-    window_days: int = param(90, "period compared with the previous one for frequency and value drops")
+    horizon_days: int = param(
+        0, "churned: no purchase in this many days after the analysis date (0 means from the data)"
+    )
+    horizons: list = param(
+        [], "horizons compared to show how churn and conclusions move with H ([] means from the data)"
+    )
+    lookback_days: int = param(0, "customers studied: those who bought in this many days before the analysis date")
+    window_days: int = param(
+        0, "period compared with the previous one for frequency and value drops (0: from the data)"
+    )
     drop_size: float = param(0.5, "a drop: this period below (1 - drop_size) times the previous one")
     gap_factor: float = param(2.0, "beyond usual gap: days since last purchase over gap_factor times the typical gap")
-    capacity: int = param(500, "customers the team can contact per period (K)")
-    capacities: list = param([100, 250, 500, 1000, 2000, 4000], "values of K compared")
+    capacity: int = param(0, "customers the team can contact per period, K (0 means a tenth of the active customers)")
+    capacities: list = param([], "values of K compared ([] means 1% to 50% of the active customers)")
     alerts_path: str = param("", 'export the alert list as CSV here ("" means no export)')
     pseudonymise: bool = param(
         False, "replace customer ids by keyed pseudonyms (HMAC-SHA256) in the report and the export"
@@ -299,38 +347,42 @@ class ChurnParameters(StudyParameters):
     pseudonym_key_file: str = param(
         "", 'file holding the secret key ("" means $ANALYSIS_PSEUDONYM_KEY); the key is never recorded'
     )
+    reference_sections: str = param(
+        "auto",
+        'the Telco and planted-effect sections: "auto" (only on the shipped or synthetic data), "yes" or "no"',
+    )
     synthetic_customers: int = param(4000, "customers of the synthetic check (and of the synthetic source)")
     random_seed: int = param(0, "seed of the synthetic data")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("as_of", "validation_as_of"):
-            try:
-                pd.Timestamp(getattr(self, name))
-            except ValueError as exc:
-                raise ParameterError(name, getattr(self, name), "a date such as '1997-09-30'") from exc
-        if self.data_end:
-            try:
-                end = pd.Timestamp(self.data_end)
-            except ValueError as exc:
-                raise ParameterError("data_end", self.data_end, "a date such as '1998-06-30'") from exc
-            if end < pd.Timestamp(self.validation_as_of) + pd.Timedelta(days=self.horizon_days):
-                raise ParameterError("data_end", self.data_end, "a date at least horizon_days after validation_as_of")
-        if pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
+        _check_dates(self, "as_of", "validation_as_of", "data_end")
+        known = self.data_end and self.validation_as_of and self.horizon_days
+        if known and pd.Timestamp(self.data_end) < pd.Timestamp(self.validation_as_of) + pd.Timedelta(
+            days=self.horizon_days
+        ):
+            raise ParameterError("data_end", self.data_end, "a date at least horizon_days after validation_as_of")
+        if self.as_of and self.validation_as_of and pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
             raise ParameterError("validation_as_of", self.validation_as_of, f"a date after as_of ({self.as_of})")
-        for name in ("horizon_days", "lookback_days", "window_days", "capacity"):
-            if getattr(self, name) < 1:
-                raise ParameterError(name, getattr(self, name), "a positive whole number")
+        _check_counts(self, ("horizon_days", "lookback_days", "window_days", "capacity"), unset=0)
         for name in ("horizons", "capacities"):
             values = getattr(self, name)
-            if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
-                raise ParameterError(name, values, "a non-empty list of positive whole numbers")
+            if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+                raise ParameterError(name, values, "a list of positive whole numbers ([]: from the data)")
         if not 0 < self.drop_size < 1:
             raise ParameterError("drop_size", self.drop_size, "a share strictly between 0 and 1")
         if not (self.gap_factor > 0 and math.isfinite(self.gap_factor)):
             raise ParameterError("gap_factor", self.gap_factor, "a positive number")
+        check_option("reference_sections", self.reference_sections, ("auto", "yes", "no"))
         if self.pseudonym_key_file and not self.pseudonymise:
             raise ParameterError("pseudonym_key_file", self.pseudonym_key_file, "'' unless pseudonymise is true")
+
+    @property
+    def with_reference(self) -> bool:
+        """Whether the reference sections run (Telco subscriptions, planted effects): on shipped data, or asked."""
+        if self.reference_sections == "auto":
+            return self.data_source in ("cdnow", SYNTHETIC_B2B)
+        return self.reference_sections == "yes"
 
     def last_day(self) -> str | None:
         """Outcomes need the days after ``as_of``: the data ends at ``data_end`` (all of it when empty)."""
@@ -361,9 +413,11 @@ class ValueParameters(StudyParameters):
     """Parameters of the value study, checked on creation (meanings: the notebook's parameters cell)."""
 
     calibration_end: str = param(
-        "1997-09-30", "models are checked on a calibration period ending here and the holdout after it"
+        "", 'models are checked on a calibration period ending here and the holdout after it ("" means from the data)'
     )
-    as_of: str = param("1998-06-30", "analysis date: end of the holdout, and the date of the predictions and tiers")
+    as_of: str = param(
+        "", 'analysis date: end of the holdout, and the date of predictions and tiers ("" means the last day of data)'
+    )
     transaction_model: str = param(
         "pareto_nbd", 'model for p_alive and CLV: "pareto_nbd" or "bgnbd" (both are fitted and compared)'
     )
@@ -372,7 +426,7 @@ class ValueParameters(StudyParameters):
     rfm_bins: int = param(5, "RFM score levels: 5 (quintiles), what the default segment rules are written for")
     pyramid_cuts: list = param([0.01, 0.05, 0.20], "value pyramid on CLV: top 1%, next 4%, next 15%, rest")
     absolute_scale: float = param(
-        0.0001, "multiplies the domain notes' tier thresholds (Diamond 5,000,000 ...) to the data's size"
+        0.0, "multiplies the domain notes' yuan tier thresholds (Diamond 5,000,000 ...) (0 means from currency)"
     )
     regional_coefficient: float = param(1.0, "tier thresholds times this (0.8-0.9 for smaller regions)")
     risk_cuts: list = param([0.3, 0.6], "churn probability (1 - p_alive) separating low, medium and high risk")
@@ -380,12 +434,8 @@ class ValueParameters(StudyParameters):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("calibration_end", "as_of"):
-            try:
-                pd.Timestamp(getattr(self, name))
-            except ValueError as exc:
-                raise ParameterError(name, getattr(self, name), "a date such as '1997-09-30'") from exc
-        if pd.Timestamp(self.as_of) <= pd.Timestamp(self.calibration_end):
+        _check_dates(self, "calibration_end", "as_of")
+        if self.as_of and self.calibration_end and pd.Timestamp(self.as_of) <= pd.Timestamp(self.calibration_end):
             raise ParameterError("as_of", self.as_of, f"a date after calibration_end ({self.calibration_end})")
         check_option("transaction_model", self.transaction_model, TRANSACTION_MODELS)
         if self.clv_horizon_weeks < 1:
@@ -402,10 +452,10 @@ class ValueParameters(StudyParameters):
         risk = list(self.risk_cuts)
         if len(risk) != 2 or not all(0 < c < 1 for c in risk) or risk[1] <= risk[0]:
             raise ParameterError("risk_cuts", risk, "two increasing churn probabilities inside (0, 1)")
-        for name in ("absolute_scale", "regional_coefficient"):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ParameterError(name, value, "a positive number")
+        if not (self.regional_coefficient > 0 and math.isfinite(self.regional_coefficient)):
+            raise ParameterError("regional_coefficient", self.regional_coefficient, "a positive number")
+        if not (self.absolute_scale >= 0 and math.isfinite(self.absolute_scale)):
+            raise ParameterError("absolute_scale", self.absolute_scale, "a positive number (0: from the currency)")
 
     @property
     def weekly_discount_rate(self) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ def gather(
     drop_later_rows: bool = False,
     as_of: str | None = None,
     resolve: bool = True,
+    common: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every chosen study's parameters from a parameters file and overrides, checked before anything runs.
 
@@ -46,6 +47,9 @@ def gather(
     resolve : bool
         Check and complete the parameters; ``False`` returns them as given (a
         periodic report adds each period's dates first).
+    common : mapping, optional
+        Parameters every chosen study gets (the command line's ``--data`` and
+        format flags); a contradicting value from the file or ``-p`` is refused.
 
     Raises
     ------
@@ -90,6 +94,11 @@ def gather(
     if drop_later_rows:
         for given in values.values():
             given.setdefault("later_rows", "drop")
+    for name, value in (common or {}).items():
+        for study, given in values.items():
+            if name in given and given[name] != value:
+                raise ParameterError(f"{study}.{name}", given[name], f"{value!r} as the command line says, or nothing")
+            given[name] = value
     if engine is not None:
         check_engine(engine, recorded=True)
         for study, given in values.items():
