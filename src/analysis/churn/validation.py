@@ -94,8 +94,9 @@ def calibration_table(outcome: Any, probability: Any, *, n_bins: int = 10, level
     centre = (rate + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(rate * (1 - rate) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     lv = level_name(level)
-    table.insert(3, f"observed_lower_{lv}", centre - half)
-    table.insert(4, f"observed_upper_{lv}", centre + half)
+    # Rounding can put a Wilson bound a hair past the rate when it is 0 or 1: the bounds hold the rate.
+    table.insert(3, f"observed_lower_{lv}", np.minimum(np.clip(centre - half, 0, 1), rate))
+    table.insert(4, f"observed_upper_{lv}", np.maximum(np.clip(centre + half, 0, 1), rate))
     return table.reset_index()
 
 

@@ -29,9 +29,9 @@ _TZ_SUFFIX = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d
 
 _NA_SPELLINGS = {"nan", "na", "n/a", "null", "none", "nat", "#n/a"}
 
-_TRUE = {"true", "t", "yes", "y", "1"}
+_TRUE = {"true", "t", "yes", "y", "1", "是"}
 
-_FALSE = {"false", "f", "no", "n", "0"}
+_FALSE = {"false", "f", "no", "n", "0", "否"}
 
 #: Thousands separators a file may use (none, comma, point, space, no-break spaces, apostrophe).
 THOUSANDS = ("", ",", ".", " ", "\u00a0", "\u202f", "'")

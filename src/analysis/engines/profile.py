@@ -85,7 +85,11 @@ def profile_transactions(
         measures.append(("exact duplicate rows", int(transactions.duplicated().sum())))
     if "margin" in totals:
         measures.append(("total margin", round(float(row["margin"]), 2)))
-    left_out = transactions.attrs.get("rows_after_as_of") if isinstance(transactions, pd.DataFrame) else None
-    if left_out:
-        measures.append(("rows dated after the analysis date, left out", int(left_out)))
+    attrs = transactions.attrs if isinstance(transactions, pd.DataFrame) else {}
+    if attrs.get("rows_after_as_of"):
+        measures.append(("rows dated after the analysis date, left out", int(attrs["rows_after_as_of"])))
+    if attrs.get("rows_without_customer_id"):
+        measures.append(("rows without a customer id, left out", int(attrs["rows_without_customer_id"])))
+    if attrs.get("amount_from"):
+        measures.append(("amount computed as", str(attrs["amount_from"])))
     return pd.DataFrame(measures, columns=["measure", "value"]).astype({"value": "str"})
