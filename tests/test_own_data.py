@@ -1,0 +1,177 @@
+"""A user's own data, end to end: realistic exports read, dates and sizes chosen from them, runs elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import command_line_words
+from analysis.data.sources import data_sources
+from analysis.errors import DataError, ParameterError
+from analysis.studies.dates import HistoryTooShort, choose_from_data
+from analysis.studies.parameters import ChurnParameters, GradingParameters, ValueParameters
+from analysis.studies.sources import load_tables, load_transactions
+from exports import CRM_COLUMNS, chinese_crm_export, retail_export, short_history
+
+RETAIL = {
+    "column_map": {
+        "customer_id": "CustomerID",
+        "date": "InvoiceDate",
+        "quantity": "Quantity",
+        "unit_price": "UnitPrice",
+        "order_id": "InvoiceNo",
+    },
+    "date_format": "%m/%d/%Y %H:%M",
+}
+
+
+def test_retail_export_reads_with_guest_rows_left_out_and_amount_from_price(tmp_path):
+    path = retail_export(tmp_path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    with pytest.raises(DataError, match=r"CustomerID.*missing customer ids.*missing_ids='drop'"):
+        load_transactions(str(path), columns=RETAIL["column_map"], date_format=RETAIL["date_format"])
+    frame = load_transactions(
+        str(path), columns=RETAIL["column_map"], date_format=RETAIL["date_format"], missing_ids="drop"
+    )
+    guests = (raw["CustomerID"] == "").sum()
+    assert guests > 0 and frame.attrs["rows_without_customer_id"] == guests
+    assert len(frame) == len(raw) - guests
+    kept = raw[raw["CustomerID"] != ""]
+    expected = (kept["Quantity"].astype(float) * kept["UnitPrice"].astype(float)).round(4).to_numpy()
+    assert frame["amount"].to_numpy() == pytest.approx(expected)
+    cancelled = kept["InvoiceNo"].str.startswith("C").to_numpy()
+    assert (frame["amount"].to_numpy()[cancelled] < 0).all() and (frame["amount"].to_numpy()[~cancelled] > 0).all()
+    assert raw.equals(pd.read_csv(path, dtype=str, keep_default_na=False))  # the input is never modified
+
+
+def test_chinese_crm_export_reads_all_five_tables_from_its_source_file(tmp_path):
+    sources = chinese_crm_export(tmp_path / "crm")
+    tables = load_tables(str(sources))
+    assert set(tables) == set(CRM_COLUMNS)
+    raw = pd.read_csv(tmp_path / "crm" / "订单.csv", encoding="gb18030", dtype=str)
+    yuan = raw["金额(元)"].str.replace("¥", "").str.replace(",", "").astype(float)
+    assert tables["transactions"]["amount"].to_numpy() == pytest.approx(yuan.to_numpy())
+    assert tables["transactions"]["date"].iloc[0] == pd.Timestamp(raw["订单日期"].iloc[0].replace("/", "-"))
+    assert tables["complaints"]["resolved"].dtype == bool  # 是/否
+    assert data_sources(str(sources)).files()[0] == str(sources)
+
+
+def test_chinese_export_without_its_options_is_refused_with_the_option_that_reads_it(tmp_path):
+    chinese_crm_export(tmp_path / "crm")
+    file = str(tmp_path / "crm" / "订单.csv")
+    columns = CRM_COLUMNS["transactions"]
+    with pytest.raises(DataError, match=r"not valid utf-8.*encoding='gb18030'") as caught:
+        load_transactions(file, columns=columns)
+    assert "--encoding gb18030" in command_line_words(str(caught.value))
+    with pytest.raises(DataError, match=r"金额\(元\).*non-numeric.*currency_symbol='¥'"):
+        load_transactions(file, columns=columns, encoding="gb18030", date_format="%Y/%m/%d")
+    with pytest.raises(DataError, match=r"non-numeric.*thousands=','"):
+        load_transactions(file, columns=columns, encoding="gb18030", date_format="%Y/%m/%d", currency_symbol="¥")
+
+
+def test_a_source_file_cannot_point_outside_its_folder_or_carry_unknown_options(tmp_path):
+    (tmp_path / "escape.yaml").write_text("transactions:\n  path: ../../etc/passwd\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"transactions.path.*inside"):
+        data_sources(tmp_path / "escape.yaml")
+    (tmp_path / "absolute.yaml").write_text("transactions:\n  path: /etc/passwd\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="inside"):
+        data_sources(tmp_path / "absolute.yaml")
+    (tmp_path / "typo.yaml").write_text("transactions:\n  path: a.csv\n  encodeing: gbk\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="encodeing"):
+        data_sources(tmp_path / "typo.yaml")
+    (tmp_path / "tag.yaml").write_text("transactions: !!python/object:os.system {}\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="tag"):
+        data_sources(tmp_path / "tag.yaml")
+
+
+def test_dates_and_sizes_of_a_four_month_history_come_from_the_data(tmp_path):
+    path = str(short_history(tmp_path))
+    transactions = load_transactions(path)
+    first, last = transactions["date"].min(), transactions["date"].max()
+    grading, chosen = choose_from_data(GradingParameters(data_source=path), transactions)
+    assert grading.as_of == str(last.date())
+    assert pd.Timestamp(grading.as_of) - pd.Timedelta(days=grading.validation_horizon_days) >= first
+    assert 1 <= grading.value_window_months <= 3 and grading.min_tenure_months >= 1
+    assert set(chosen["rule"]) != {"given"} and "as_of" in chosen["parameter"].tolist()
+    churn = choose_from_data(ChurnParameters(data_source=path), transactions)[0]
+    assert pd.Timestamp(churn.validation_as_of) + pd.Timedelta(days=churn.horizon_days) <= last
+    assert pd.Timestamp(churn.as_of) < pd.Timestamp(churn.validation_as_of)
+    assert pd.Timestamp(churn.as_of) - pd.Timedelta(days=churn.lookback_days) >= first
+    assert all(pd.Timestamp(churn.validation_as_of) + pd.Timedelta(days=h) <= last for h in churn.horizons)
+    customers = transactions["customer_id"].nunique()
+    assert churn.capacity < customers and max(churn.capacities) < customers
+    value = choose_from_data(ValueParameters(data_source=path), transactions)[0]
+    assert first < pd.Timestamp(value.calibration_end) < pd.Timestamp(value.as_of) == last
+    given = choose_from_data(GradingParameters(data_source=path, value_window_months=2), transactions)[1]
+    assert given.set_index("parameter").loc["value_window_months", "rule"] == "given"
+
+
+def test_a_history_too_short_names_the_study_the_need_and_the_history(tmp_path):
+    path = str(short_history(tmp_path))
+    transactions = load_transactions(path)
+    weeks = transactions[transactions["date"] < transactions["date"].min() + pd.Timedelta(days=70)]
+    with pytest.raises(
+        HistoryTooShort, match=r"grading study: needs at least 90 days of history, the data has \d+ days"
+    ):
+        choose_from_data(GradingParameters(data_source=path), weeks)
+    assert choose_from_data(ValueParameters(data_source=path), weeks)[0].calibration_end  # 60 days suffice
+
+
+def test_shipped_data_keeps_its_published_dates():
+    cdnow = load_transactions("cdnow", up_to="1998-06-30")
+    churn, chosen = choose_from_data(ChurnParameters(), cdnow)
+    assert (churn.as_of, churn.validation_as_of, churn.capacity) == ("1997-09-30", "1997-12-31", 500)
+    assert chosen["rule"].str.contains("reference").all()
+
+
+def _run_outside(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.mark.e2e
+def test_chinese_crm_export_runs_all_three_studies_from_outside_the_checkout(tmp_path):
+    chinese_crm_export(tmp_path / "crm")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "crm").iterdir()}
+    done = _run_outside(tmp_path, "run", "--data", "crm/sources.yaml", "--currency", "CNY")
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = (tmp_path / "reports").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {s: o["status"] for s, o in manifest["studies"].items()} == {"grading": "ok", "churn": "ok", "value": "ok"}
+    assert run.name == f"main-{manifest['as_of']}" and manifest["as_of"].startswith("2024-12")
+    names = [p.name for p in run.rglob("*")]
+    assert not any("cdnow" in n.lower() for n in names)
+    assert (run / "data" / "sources_profile.csv").exists() and (
+        run / "data" / "sources_customer_summary.parquet"
+    ).exists()
+    for html in run.glob("*.html"):
+        text = html.read_text()
+        assert "CDNOW" not in text and "1997" not in text and "1998" not in text, html.name
+    assert "Not run for this data" in (run / "02_churn_signals.html").read_text()
+    inputs = set(manifest["inputs"])
+    assert {str(tmp_path / "crm" / name) for name in ("sources.yaml", "订单.csv", "拜访.csv")} <= inputs
+    assert manifest["studies"]["grading"]["dated_parameters"]["absolute_scale"] == 1.0
+    assert before == {p.name: p.read_bytes() for p in (tmp_path / "crm").iterdir()}  # inputs untouched
+
+
+@pytest.mark.e2e
+def test_a_history_too_short_for_one_study_skips_it_and_runs_the_others(tmp_path):
+    path = short_history(tmp_path)
+    frame = pd.read_csv(path)
+    frame[frame["date"] < "2024-03-15"].to_csv(tmp_path / "ten_weeks.csv", index=False)
+    done = _run_outside(tmp_path, "run", "--data", "ten_weeks.csv", "--name", "short")
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "grading: skipped: grading study: needs at least 90 days of history" in done.stderr
+    manifest = json.loads((tmp_path / "reports" / "short" / "manifest.json").read_text())
+    assert manifest["skipped"] == ["grading"]
+    assert manifest["studies"]["churn"]["status"] == "ok" and manifest["studies"]["value"]["status"] == "ok"
