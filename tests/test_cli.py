@@ -24,11 +24,12 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, second.name]  # no leftovers
     for run in (first, second):
         names = {p.name for p in run.iterdir()}
-        assert {"metrics.json", "manifest.json", "cdnow_customer_summary.parquet"} <= names
+        assert {"metrics.json", "manifest.json", "data"} <= names
+        assert {p.name for p in (run / "data").iterdir()} == {"cdnow_profile.csv", "cdnow_customer_summary.parquet"}
     # Same parameters and data: byte-identical metrics.
     assert (first / "metrics.json").read_bytes() == (second / "metrics.json").read_bytes()
     metrics = json.loads((first / "metrics.json").read_text())
-    assert metrics["cdnow"]["customers"] == 23_570
+    assert metrics["data"]["cdnow"]["customers"] == 23_570
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["inputs"]["cdnow"]["sha256"] == DATASETS["cdnow"].sha256
     assert set(manifest["studies"]) == {"grading", "churn", "value"}
@@ -39,7 +40,7 @@ def test_run_writes_a_complete_run_and_never_overwrites(tmp_path, capsys):
     assert study_metrics["study"] == "grading_thresholds"
     html = (first / "01_grading_thresholds.html").read_text()
     assert "Grading thresholds" in html and "<img" in html and "import matplotlib" not in html
-    summary = pd.read_parquet(first / "cdnow_customer_summary.parquet")
+    summary = pd.read_parquet(first / "data" / "cdnow_customer_summary.parquet")
     assert len(summary) == 23_570
     # Shipped data unchanged by the run.
     assert before == {name: sha256_file(dataset_path(name)) for name in DATASETS}
@@ -171,18 +172,25 @@ def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_failing_study_is_kept_and_reported(tmp_path):
+def test_a_failing_study_is_kept_and_reported(tmp_path, monkeypatch):
     """A notebook that fails mid-way: partial notebook kept, manifest names cell and error, exit 4."""
-    # Valid data and parameters that fail inside the notebook: the engine's database cannot be opened there.
-    engine = f"engine=duckdb://{tmp_path / 'no-such-folder' / 'x.ddb'}"
-    assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", engine]) == 4
-    run = tmp_path / "r" / "main-1998-06-30"
+    from test_safety import _echo_study
+
+    _echo_study(tmp_path, monkeypatch, "raise ValueError('the study broke here')")
+    assert main(["run", "echo", "--reports", str(tmp_path / "r"), "--name", "x"]) == 4
+    run = tmp_path / "r" / "x"
     manifest = json.loads((run / "manifest.json").read_text())
-    outcome = manifest["studies"]["grading"]
+    outcome = manifest["studies"]["echo"]
     assert manifest["status"] == "failed" and outcome["status"] == "failed"
-    assert "no-such-folder" in outcome["error"]
+    assert "the study broke here" in outcome["error"]
     assert outcome["cell"] is not None
-    assert (run / "01_grading_thresholds.ipynb").exists()
+    assert (run / "echo.ipynb").exists()
+
+
+def test_an_engine_that_cannot_be_opened_stops_the_run_before_anything_is_written(tmp_path):
+    engine = f"engine=duckdb://{tmp_path / 'no-such-folder' / 'x.ddb'}"
+    assert main(["run", "grading", "--reports", str(tmp_path / "r"), "-p", engine]) == 2
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
 
 
 def test_summarize_refuses_missing_folder_and_empty_result_without_leftovers(tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.plots.value import holdout_frequency_plot, quantile_plot, tracking_plot, value_risk_heatmap
 from analysis.studies import value as study
+from analysis.studies.dates import dated
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.tiers import risk_bands, value_pyramid, value_risk_matrix
 
@@ -17,7 +18,7 @@ from analysis.value.tiers import risk_bands, value_pyramid, value_risk_matrix
 @pytest.fixture(scope="module")
 def case(cdnow):
     """The value study's steps (as its notebook runs them) on the first 300 CDNOW customers."""
-    params = study.ValueParameters()
+    params = dated(study.ValueParameters(), cdnow)
     transactions = cdnow[cdnow["customer_id"].isin(cdnow["customer_id"].unique()[:300])]
     holdout = calibration_holdout(transactions, params.calibration_end, params.as_of, time_unit="weeks")
     model = study.fit_transaction_models(holdout)[study.TRANSACTION_MODELS[params.transaction_model][0]]

@@ -373,12 +373,12 @@ def test_reports_path_that_is_a_file_exits_3(tmp_path, capsys):
 
 @pytest.fixture
 def small_filesystem(tmp_path):
-    """A 1 MB tmpfs (root only): real ENOSPC and a real read-only remount."""
+    """A 256 kB tmpfs (root only): real ENOSPC and a real read-only remount."""
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
     if done.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -389,7 +389,7 @@ def small_filesystem(tmp_path):
 
 def test_real_disk_full_and_read_only_folders(small_filesystem, capsys):
     reports = small_filesystem / "reports"
-    assert main(["run", "--reports", str(reports), "--no-studies"]) == 3  # the customer months do not fit in 1 MB
+    assert main(["run", "--reports", str(reports), "--no-studies"]) == 3  # a 500 kB summary
     err = capsys.readouterr().err
     assert "No space left on device" in err and "Traceback" not in err
     assert str(reports) in err  # the path, also when the writer (pyarrow) gives none
@@ -470,7 +470,7 @@ def test_a_full_disk_inside_a_study_publishes_nothing(tmp_path, monkeypatch, cap
     _echo_study(tmp_path, monkeypatch, body)
     reports = tmp_path / "reports"
     with pytest.raises(OSError, match="No space left"):
-        execute_run({"echo": {}}, reports=reports, name="r", as_of="1998-06-30")
+        execute_run({"echo": {}}, reports=reports, name="r")
     assert _listing(reports) == []
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from analysis.errors import ParameterError
 from analysis.studies import churn as study
+from analysis.studies.dates import dated
 from analysis.synthetic.generate import generate_b2b
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_churn_signals.ipynb"
@@ -18,8 +19,8 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_churn_signals
 @pytest.mark.parametrize(
     ("changes", "pattern"),
     [
-        ({"validation_as_of": "1997-09-01"}, "'validation_as_of'.*after as_of"),
-        ({"horizon_days": 0}, "'horizon_days' = 0"),
+        ({"as_of": "1997-09-30", "validation_as_of": "1997-09-01"}, "'validation_as_of'.*after as_of"),
+        ({"horizon_days": -1}, "'horizon_days' = -1"),
         ({"horizons": [30, -1]}, "'horizons'"),
         ({"drop_size": 1.5}, "'drop_size' = 1.5"),
         ({"pseudonym_key_file": "key.txt"}, "'pseudonym_key_file'"),
@@ -33,7 +34,10 @@ def test_invalid_parameters_are_refused(changes, pattern):
 
 
 def test_horizon_sweep_skips_horizons_beyond_the_data_and_churn_falls_with_h(cdnow):
-    params = study.ChurnParameters(as_of="1998-03-31", validation_as_of="1998-04-30", horizons=[30, 60, 90, 180])
+    given = study.ChurnParameters(
+        as_of="1998-03-31", validation_as_of="1998-04-30", horizon_days=30, horizons=[30, 60, 90, 180]
+    )
+    params = dated(given, cdnow)
     table = study.churn_by_horizon(cdnow, params)
     assert table["horizon_days"].tolist() == [30, 60, 90]  # 180 days would run past 1998-06-30
     # A longer horizon leaves more time to buy again: the churn rate cannot rise.

@@ -14,6 +14,7 @@ from analysis.engines.periods import period_table
 from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import ParameterError
 from analysis.studies import grading as study
+from analysis.studies.dates import dated
 from analysis.synthetic.generate import generate_b2b
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_grading_thresholds.ipynb"
@@ -57,7 +58,9 @@ def test_invalid_parameter_stops_the_notebook_in_its_first_cell(tmp_path):
 
 
 def test_dates_derived_from_parameters():
-    params = study.GradingParameters(as_of="1998-06-30", value_window_months=12, min_tenure_months=6)
+    params = study.GradingParameters(
+        as_of="1998-06-30", value_window_months=12, min_tenure_months=6, validation_horizon_days=181
+    )
     assert params.window_days == 365
     assert params.min_tenure_days == (pd.Timestamp("1998-06-30") - pd.Timestamp("1997-12-30")).days
     assert params.validation_date == pd.Timestamp("1997-12-31")
@@ -100,6 +103,7 @@ def synthetic_case():
         absolute_scale=0.01,
     )
     t = data.transactions
+    params = dated(params, t)
     summary = customer_summary(t, params.as_of, trailing_days=params.window_days)
     backtest = calibration_holdout(t, params.validation_date, params.as_of, trailing_days=params.window_days)
     periods = period_table(t, end=params.as_of, dense=True)

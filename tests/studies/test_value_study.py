@@ -12,6 +12,7 @@ import pytest
 from analysis.engines.summaries import calibration_holdout, customer_summary
 from analysis.errors import DataError, ParameterError
 from analysis.studies import value as study
+from analysis.studies.dates import dated
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_value_tiers.ipynb"
 
@@ -19,7 +20,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_value_tiers.i
 @pytest.mark.parametrize(
     ("changes", "pattern"),
     [
-        ({"as_of": "1997-01-01"}, "'as_of'.*after calibration_end"),
+        ({"as_of": "1997-01-01", "calibration_end": "1997-09-30"}, "'as_of'.*after calibration_end"),
         ({"transaction_model": "lifetimes"}, "'transaction_model' = 'lifetimes'"),
         ({"pyramid_cuts": [0.2, 0.05]}, "'pyramid_cuts'"),
         ({"risk_cuts": [0.6, 0.3]}, "'risk_cuts'"),
@@ -35,7 +36,7 @@ def test_invalid_parameters_are_refused(changes, pattern):
 
 def test_non_finite_predictions_are_refused_with_the_reason(cdnow, monkeypatch):
     """A model whose predictions overflow (e.g. estimates at a boundary) stops the study with a reason."""
-    params = study.ValueParameters()
+    params = dated(study.ValueParameters(), cdnow)
     summary = customer_summary(cdnow, params.as_of, time_unit="weeks")
     model, spend = study.fit_value_models(summary, params)
     real = study.customer_lifetime_value
@@ -56,7 +57,7 @@ def test_weekly_discount_rate_compounds_to_the_annual_rate():
 
 @pytest.fixture(scope="module")
 def cdnow_case(cdnow):
-    params = study.ValueParameters()
+    params = dated(study.ValueParameters(), cdnow)
     holdout = calibration_holdout(cdnow, params.calibration_end, params.as_of, time_unit="weeks")
     return params, holdout, study.fit_transaction_models(holdout)
 
@@ -85,7 +86,7 @@ def test_model_comparison_and_conditional_expectations(cdnow_case):
 
 
 def test_spend_checks_and_customer_values(cdnow):
-    params = study.ValueParameters()
+    params = dated(study.ValueParameters(), cdnow)
     summary = customer_summary(cdnow, params.as_of, time_unit="weeks")
     model, spend = study.fit_value_models(summary, params)
     checks = study.spend_checks(summary, spend, seed=1)

@@ -57,8 +57,8 @@ class NumberFormat:
 
     Examples
     --------
-    >>> NumberFormat(thousands=",", currency=("¥",)).parse(pd.Series(["¥12,451.30", "-¥5", "7"]))[0]
-    array([12451.3,    -5. ,     7. ])
+    >>> NumberFormat(thousands=",", currency=("¥",)).parse(pd.Series(["¥12,451.30", "-¥5", "7", "1,5"]))[0].tolist()
+    [12451.3, -5.0, 7.0, nan]
     """
 
     decimal: str = "."

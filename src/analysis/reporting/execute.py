@@ -108,6 +108,8 @@ class Planned:
         Set when the data's history is too short for the study: it is skipped.
     transactions : DataFrame or None
         The study's validated transactions (shared between studies of one source).
+    source : str
+        The study's data source (``data_source``).
     """
 
     values: dict[str, Any]
@@ -115,6 +117,7 @@ class Planned:
     chosen: pd.DataFrame | None = None
     problem: HistoryTooShort | None = None
     transactions: pd.DataFrame | None = field(default=None, repr=False)
+    source: str = ""
 
 
 def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Planned]:
@@ -150,7 +153,9 @@ def check_inputs(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Plann
             continue
         if hasattr(dated, "check_data"):
             dated.check_data(transactions)
-        planned[study] = Planned(dict(values), dataclasses.asdict(dated), chosen, transactions=transactions)
+        planned[study] = Planned(
+            dict(values), dataclasses.asdict(dated), chosen, transactions=transactions, source=options["source"]
+        )
     return planned
 
 

@@ -157,14 +157,14 @@ def _data_tables(
     """
     found: dict[str, tuple[dict[str, Any], dict[str, pd.DataFrame]]] = {}
     for plan in planned.values():
-        label = data_label(plan.dated["data_source"])
+        label = data_label(plan.source)
         if label in found:
             continue
         transactions = plan.transactions
         as_of = str(pd.Timestamp(transactions["date"].max()).date())
         summary = customer_summary(transactions, as_of, time_unit="weeks", engine=engine)
         facts = {
-            "source": transactions.attrs.get("source", plan.dated["data_source"]),
+            "source": transactions.attrs.get("source", plan.source),
             "rows": len(transactions),
             "first_day": str(pd.Timestamp(transactions["date"].min()).date()),
             "last_day": as_of,

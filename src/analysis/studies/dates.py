@@ -142,6 +142,9 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
         A given date that does not fit the data (before its first day, or
         leaving no outcome period).
     """
+    rules = RULES.get(type(params))
+    if rules is None:  # a study without dates of its own
+        return params, Choices([]).table()
     first, last = date_range(transactions, engine=params.engine)
     if pd.isna(first):
         raise DataError("no transactions", file=getattr(transactions, "attrs", {}).get("source"))
@@ -157,7 +160,6 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
             values[name] = choices.add(name, given, "given")
         elif name in reference:
             values[name] = choices.add(name, reference[name], "the shipped CDNOW data's reference (published studies)")
-    rules = {GradingParameters: _grading, ChurnParameters: _churn, ValueParameters: _value}[type(params)]
     rules(values, choices, first, last, params, transactions)
     order = {name: i for i, name in enumerate(UNSET)}
     choices.rows.sort(key=lambda row: order[row["parameter"]])
@@ -336,3 +338,7 @@ def _value(values, choices, first, last, params, transactions) -> None:
     if pd.Timestamp(values["calibration_end"]) >= as_of:
         raise ParameterError("calibration_end", values["calibration_end"], f"a date before as_of ({as_of.date()})")
     _absolute_scale(values, choices, params)
+
+
+#: Each study's rules, by its parameters' declaration.
+RULES = {GradingParameters: _grading, ChurnParameters: _churn, ValueParameters: _value}

@@ -1,31 +1,25 @@
-"""The studies' parameters, each declared once as a frozen dataclass checked on creation.
+"""The three studies' parameters, each declared once as a frozen dataclass checked on creation.
 
 A declaration's fields are the notebook's papermill parameters (names, types,
 defaults); the notebook's first cell builds it from its namespace, and the
 runner builds it before any notebook starts, so a bad value stops a run with
-nothing written. Every value must be plain data (:mod:`analysis.parameters`).
+nothing written. The shared fields and the declaration idiom are in
+:mod:`analysis.studies.declaration`.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
-import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from analysis.data.contract import LATER_ROWS, MISSING_IDS
-from analysis.data.parsing import NumberFormat
-from analysis.data.sources import FORMAT_OPTIONS
-from analysis.engines.select import check_engine
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading.schemes import SCHEMES, VALUE_METRICS, Scheme, make_scheme
-from analysis.parameters import check_types, from_namespace
+from analysis.studies.declaration import StudyParameters, check_counts, check_dates, param, parameters_cell
 from analysis.studies.sources import SYNTHETIC_B2B
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.pareto_nbd import ParetoNBDModel
@@ -38,153 +32,6 @@ __all__ = [
     "param",
     "parameters_cell",
 ]
-
-
-def param(default: Any, meaning: str) -> Any:
-    """A declared parameter: its default and its meaning (the comment of the notebook's parameters cell)."""
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: copy.deepcopy(default), metadata={"help": meaning})
-    return field(default=default, metadata={"help": meaning})
-
-
-#: Shared parameters written after a study's own in its parameters cell (the data ones come first).
-TRAILING = ("synthetic_customers", "random_seed", "engine", "metrics_path")
-
-
-@dataclass(frozen=True)
-class StudyParameters:
-    """What every study's parameters share: its data, the seed, the engine, where its metrics go.
-
-    A study's declaration subclasses this one; the notebook's parameters cell
-    is generated from the declaration (:func:`parameters_cell`), so names,
-    types, defaults and meanings are written once, here.
-    """
-
-    data_source: str = param(
-        "cdnow",
-        'data: "cdnow", "synthetic_b2b" (synthetic, labelled so), a transactions file '
-        "(.csv, .csv.gz, .parquet or a Parquet folder, .xlsx) or a sources .yaml listing your tables",
-    )
-    column_map: dict = param({}, '{contract name: your column name} for a user file, e.g. {"customer_id": "Kunde"}')
-    date_format: str = param("", 'strptime format of a user file\'s dates, e.g. "%Y/%m/%d" ("" means ISO 8601)')
-    encoding: str = param("utf-8", 'text encoding of a user CSV file, e.g. "gb18030" for a Chinese (GBK) export')
-    delimiter: str = param(",", 'field delimiter of a user CSV file, e.g. ";" or "\\t"')
-    decimal: str = param(".", 'decimal separator of a user file\'s numbers: "." or ","')
-    thousands: str = param("", 'thousands separator of a user file\'s numbers, e.g. "," for 12,451.30 ("" means none)')
-    currency_symbol: str = param("", 'currency symbol beside amounts, stripped, e.g. "¥" or "元" ("" means none)')
-    sheet: str = param("", 'sheet of a user spreadsheet ("" means the first)')
-    missing_ids: str = param(
-        "refuse", 'rows without a customer id: "refuse" (an error naming them) or "drop" (left out and counted)'
-    )
-    later_rows: str = param(
-        "refuse",
-        'rows dated after the analysis date (or today): "refuse" (an error naming them) '
-        'or "drop" (left out and counted)',
-    )
-    currency: str = param(
-        "", 'currency of the amounts, e.g. "CNY", "USD" or "万元": shown in the report, sets the tiers\' scale'
-    )
-    synthetic_customers: int = param(2000, "customers of the synthetic source")
-    random_seed: int = param(0, "seed of the synthetic data")
-    engine: str = param(
-        "duckdb", 'where the customer summaries run: "duckdb" (embedded), "spark", or an Ibis connection URL'
-    )
-    metrics_path: str = param("", 'write the headline metrics JSON here ("" means nowhere)')
-
-    def __post_init__(self) -> None:
-        check_types(self)
-        check_option("later_rows", self.later_rows, LATER_ROWS)
-        check_option("missing_ids", self.missing_ids, MISSING_IDS)
-        NumberFormat(self.decimal, self.thousands, (self.currency_symbol,) if self.currency_symbol else ())
-        if len(self.delimiter) != 1:
-            raise ParameterError("delimiter", self.delimiter, "one character, e.g. ',' or ';'")
-        check_engine(self.engine, recorded=True)
-        if self.synthetic_customers < 1:
-            raise ParameterError("synthetic_customers", self.synthetic_customers, "a positive whole number")
-
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
-        """Build from a notebook's namespace (its papermill parameters), which must hold every declared name.
-
-        A name missing from the namespace means the notebook's parameters cell
-        is not the declaration's (regenerate it with ``make notebooks``).
-        """
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in namespace]
-        if missing:
-            raise ParameterError(
-                missing[0], None, f"a parameter of the notebook's parameters cell, generated from {cls.__name__}"
-            )
-        return from_namespace(cls, namespace)
-
-    def last_day(self) -> str | None:
-        """The last day of data the study may use (``None``: all of it)."""
-        return getattr(self, "as_of", None) or None
-
-    def data_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after :meth:`last_day`."""
-        return {
-            "source": self.data_source,
-            "columns": self.column_map,
-            "seed": self.random_seed,
-            "synthetic_customers": self.synthetic_customers,
-            "up_to": self.last_day(),
-            "later_rows": self.later_rows,
-        } | self.format_options()
-
-    def format_options(self) -> dict[str, Any]:
-        """How the user's file is written (:data:`analysis.data.sources.FORMAT_OPTIONS`)."""
-        return {name: getattr(self, name) for name in FORMAT_OPTIONS}
-
-
-def _check_dates(params: StudyParameters, *names: str) -> None:
-    """Each named date parameter is "" (from the data) or a date."""
-    for name in names:
-        value = getattr(params, name)
-        if value:
-            try:
-                pd.Timestamp(value)
-            except ValueError as exc:
-                raise ParameterError(name, value, "a date such as '2024-06-30' (\"\" means from the data)") from exc
-
-
-def _check_counts(params: StudyParameters, names: tuple[str, ...], unset: int | None = None) -> None:
-    """Each named parameter is a positive whole number (or ``unset``, meaning from the data)."""
-    for name in names:
-        value = getattr(params, name)
-        if value < 1 and value != unset:
-            raise ParameterError(
-                name, value, "a positive whole number" + (f" ({unset}: from the data)" if unset is not None else "")
-            )
-
-
-def parameters_cell(declaration: type[StudyParameters]) -> str:
-    """The notebook's ``parameters`` cell generated from a declaration: ``name: type = default  # meaning``.
-
-    The shared data parameters come first, then the study's own, then the
-    seed, the engine and the metrics path.
-    """
-    fields = dataclasses.fields(declaration)
-    ordered = [f for f in fields if f.name not in TRAILING] + [f for f in fields if f.name in TRAILING]
-    lines = ["# Parameters (papermill): name: type = default  # meaning"]
-    for f in ordered:
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
-        line = f"{f.name}: {f.type} = {_literal(default)}  # {f.metadata['help']}"
-        if len(line) > 120 and isinstance(default, list) and default:
-            items = "".join(f"    {_literal(v)},\n" for v in default)
-            line = f"{f.name}: {f.type} = [\n{items}]  # {f.metadata['help']}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _literal(value: Any) -> str:
-    """A plain value as Python source with double-quoted strings (as the notebooks are written)."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
-    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -233,11 +80,11 @@ class GradingParameters(StudyParameters):
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
             check_option("compare", name, SCHEMES)
-        _check_dates(self, "as_of", "history_start")
+        check_dates(self, "as_of", "history_start")
         if self.history_start and self.as_of and pd.Timestamp(self.history_start) > pd.Timestamp(self.as_of):
             raise ParameterError("history_start", self.history_start, f"a month on or before as_of ({self.as_of})")
-        _check_counts(self, ("value_window_months", "validation_horizon_days"), unset=0)
-        _check_counts(self, ("regrade_every_months",))
+        check_counts(self, ("value_window_months", "validation_horizon_days"), unset=0)
+        check_counts(self, ("regrade_every_months",))
         if self.min_tenure_months < -1:
             raise ParameterError("min_tenure_months", self.min_tenure_months, "0 or more months (-1: from the data)")
         if not (self.absolute_scale >= 0 and math.isfinite(self.absolute_scale)):
@@ -356,7 +203,7 @@ class ChurnParameters(StudyParameters):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_dates(self, "as_of", "validation_as_of", "data_end")
+        check_dates(self, "as_of", "validation_as_of", "data_end")
         known = self.data_end and self.validation_as_of and self.horizon_days
         if known and pd.Timestamp(self.data_end) < pd.Timestamp(self.validation_as_of) + pd.Timedelta(
             days=self.horizon_days
@@ -364,7 +211,7 @@ class ChurnParameters(StudyParameters):
             raise ParameterError("data_end", self.data_end, "a date at least horizon_days after validation_as_of")
         if self.as_of and self.validation_as_of and pd.Timestamp(self.validation_as_of) <= pd.Timestamp(self.as_of):
             raise ParameterError("validation_as_of", self.validation_as_of, f"a date after as_of ({self.as_of})")
-        _check_counts(self, ("horizon_days", "lookback_days", "window_days", "capacity"), unset=0)
+        check_counts(self, ("horizon_days", "lookback_days", "window_days", "capacity"), unset=0)
         for name in ("horizons", "capacities"):
             values = getattr(self, name)
             if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
@@ -434,7 +281,7 @@ class ValueParameters(StudyParameters):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_dates(self, "calibration_end", "as_of")
+        check_dates(self, "calibration_end", "as_of")
         if self.as_of and self.calibration_end and pd.Timestamp(self.as_of) <= pd.Timestamp(self.calibration_end):
             raise ParameterError("as_of", self.as_of, f"a date after calibration_end ({self.calibration_end})")
         check_option("transaction_model", self.transaction_model, TRANSACTION_MODELS)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,14 @@ from typing import Any
 import pandas as pd
 
 from analysis import __version__
+from analysis.cli.data_flags import (
+    add_data_flags,
+    add_format_flags,
+    column_map,
+    command_line_words,
+    data_parameters,
+    format_options,
+)
 from analysis.data.datasets import DATASETS, load_dataset
 from analysis.data.sources import data_sources
 from analysis.data.validate import rows_up_to
@@ -99,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run studies (default: all, on the shipped data) into a new run folder")
     run.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {sorted(STUDIES)})")
-    _add_data(run)
+    add_data_flags(run)
     run.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}} (flat for one study)")
     run.add_argument(
         "-p",
@@ -127,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="first", default=None, help="first period YYYY-MM of a backfill")
     report.add_argument("--to", dest="last", default=None, help="last period YYYY-MM of a backfill")
     report.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies (default: all of {sorted(STUDIES)})")
-    _add_data(report)
+    add_data_flags(report)
     report.add_argument("--params", default=None, help="YAML file: {study: {parameter: value}}")
     report.add_argument("-p", "--parameter", action="append", default=[], metavar="[STUDY.]NAME=VALUE")
     report.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
@@ -185,115 +192,7 @@ def _add_engine(parser: argparse.ArgumentParser) -> None:
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help=f"a shipped dataset ({', '.join(DATASETS)}), a file or a sources .yaml")
-    _add_formats(parser)
-
-
-def _add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        default=None,
-        metavar="FILE",
-        help="your data: a transactions file (.csv, .csv.gz, .parquet or a folder, .xlsx) or a sources .yaml"
-        " listing your tables (sets every study's data_source; default: the shipped CDNOW data)",
-    )
-    _add_formats(parser)
-    parser.add_argument(
-        "--currency", default=None, help="currency of the amounts, e.g. CNY, USD or 万元 (reports; the tiers' scale)"
-    )
-
-
-def _add_formats(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-c",
-        "--column",
-        action="append",
-        default=[],
-        metavar="NAME=YOURS",
-        help="map a contract column to your column name, e.g. -c customer_id=客户编号 (repeatable)",
-    )
-    for flag, meaning in FORMAT_FLAGS.items():
-        parser.add_argument(flag, default=None, help=meaning)
-    parser.add_argument(
-        "--drop-missing-ids",
-        action="store_true",
-        help="leave out rows without a customer id and say how many (default: refuse them)",
-    )
-
-
-#: The format flags of a user file, with their meanings (each sets the study parameter of the same name).
-FORMAT_FLAGS = {
-    "--date-format": "strptime format of the dates, e.g. %%Y/%%m/%%d (default: ISO 8601)",
-    "--encoding": "text encoding of a CSV file, e.g. gb18030 for a Chinese (GBK) export (default: utf-8)",
-    "--delimiter": "field delimiter of a CSV file, e.g. ';' (default: ',')",
-    "--decimal": "decimal separator: '.' (default) or ','",
-    "--thousands": "thousands separator, e.g. ',' for 12,451.30 (default: none)",
-    "--currency-symbol": "currency symbol written beside amounts, stripped, e.g. ¥ or 元 (default: none)",
-    "--sheet": "sheet of a spreadsheet (default: the first)",
-}
-
-
-def _format_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The format flags given, as study parameters / reader options (``{"encoding": "gb18030", ...}``)."""
-    options = {}
-    for flag in FORMAT_FLAGS:
-        value = getattr(args, flag.lstrip("-").replace("-", "_"))
-        if value is not None:
-            options[flag.lstrip("-").replace("-", "_")] = value
-    if args.drop_missing_ids:
-        options["missing_ids"] = "drop"
-    return options
-
-
-def _column_map(args: argparse.Namespace) -> dict[str, str]:
-    mapping = {}
-    for item in args.column:
-        name, sep, theirs = item.partition("=")
-        if not sep:
-            raise ParameterError("--column", item, "NAME=YOURS, e.g. customer_id=Kunde")
-        mapping[name.strip()] = theirs.strip()
-    return mapping
-
-
-def _data_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    """The study parameters ``--data``, ``-c`` and the format flags set (for every study)."""
-    common = _format_options(args)
-    if args.column:
-        common["column_map"] = _column_map(args)
-    if args.currency:
-        common["currency"] = args.currency
-    if args.data is not None:
-        common["data_source"] = args.data
-    elif common:
-        raise ParameterError(
-            "--data", None, "your data file, with the format options given (" + ", ".join(common) + ")"
-        )
-    return common
-
-
-def command_line_words(message: str) -> str:
-    """A message's hints in the command line's words: ``encoding='gb18030'`` -> ``--encoding gb18030``.
-
-    Examples
-    --------
-    >>> command_line_words("Pass the file's encoding, e.g. encoding='gb18030'")
-    "Pass the file's encoding, e.g. --encoding gb18030"
-    >>> command_line_words("pass thousands=',' and later_rows='drop'")
-    "pass --thousands ',' and --drop-later-rows"
-    """
-    message = re.sub(
-        r"\blater_rows='drop'(?: \(--drop-later-rows on the command line\))?", "--drop-later-rows", message
-    )
-    message = message.replace("missing_ids='drop'", "--drop-missing-ids")
-    message = re.sub(r"\bcolumns=\{contract name: your name\}", "-c NAME=YOURS", message)
-
-    def flag(match: re.Match[str]) -> str:
-        name, value = match.group(1), match.group(2)
-        text = value[1:-1] if value[0] == "'" else value
-        shown = text if re.fullmatch(r"[\w%/.-]+", text) else f"'{text}'"
-        return f"--{name.replace('_', '-')} {shown}"
-
-    options = "|".join(["encoding", "delimiter", "decimal", "thousands", "currency_symbol", "date_format", "sheet"])
-    return re.sub(rf"\b({options})=('[^']*'|\S+?)(?=[\s,.;)]|$)", flag, message)
+    add_format_flags(parser)
 
 
 def _transactions(args: argparse.Namespace) -> pd.DataFrame:
@@ -305,7 +204,7 @@ def _transactions(args: argparse.Namespace) -> pd.DataFrame:
         return frame if as_of is None else rows_up_to(frame, as_of, later_rows=later_rows, file="cdnow")
     if args.source in DATASETS:
         raise ParameterError("source", args.source, "a transactions dataset ('cdnow') or a file")
-    described = data_sources(args.source, columns=_column_map(args), **_format_options(args))
+    described = data_sources(args.source, columns=column_map(args), **format_options(args))
     return described.transactions.read(as_of=as_of, later_rows=later_rows)
 
 
@@ -371,7 +270,7 @@ def _summary_source(args: argparse.Namespace) -> pd.DataFrame | str:
     read and validated in pandas first, for messages with line numbers.
     """
     path = Path(args.source)
-    as_is = not args.column and not _format_options(args)
+    as_is = not args.column and not format_options(args)
     parquet = path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
     if as_is and args.source not in DATASETS and (parquet or (args.engine != "duckdb" and not path.is_file())):
         return args.source
@@ -388,7 +287,7 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
         drop_later_rows=getattr(args, "drop_later_rows", False),
         as_of=getattr(args, "as_of", None) if resolve else None,
         resolve=resolve,
-        common=_data_parameters(args),
+        common=data_parameters(args),
     )
 
 
