@@ -167,12 +167,12 @@ def _spend_columns(data: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
     x = frequency_column(data)
     spend = numeric_column(data, "monetary_value")
     repeat = x > 0
-    bad_rows(data, "monetary_value", repeat & ~np.isfinite(spend), "missing or infinite values where frequency > 0")
-    bad_rows(
+    check_rows(data, "monetary_value", repeat & ~np.isfinite(spend), "missing or infinite values where frequency > 0")
+    check_rows(
         data,
         "monetary_value",
         repeat & (spend <= 0),
         "non-positive values where frequency > 0",
-        "the Gamma-Gamma model needs positive spends: leave these customers out",
+        hint="the Gamma-Gamma model needs positive spends: leave these customers out",
     )
     return x, spend
