@@ -15,9 +15,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, ParameterError, first_examples
 
-__all__ = ["check_date", "check_day", "check_whole_number", "level_name", "level_z", "require_columns"]
+__all__ = [
+    "check_date",
+    "check_day",
+    "check_rows",
+    "check_whole_number",
+    "level_name",
+    "level_z",
+    "require_columns",
+]
 
 
 def check_date(value: Any, parameter: str) -> pd.Timestamp:
@@ -76,6 +84,38 @@ def require_columns(
             file=table,
             hint=hint or f"Found {[str(c) for c in frame.columns][:15]}",
         )
+
+
+def check_rows(
+    frame: pd.DataFrame, column: str, bad: Any, problem: str, *, table: str = "<DataFrame>", hint: str | None = None
+) -> None:
+    """Raise :class:`DataError` if any row of ``frame`` is ``bad``: the ``problem``, ``column``, count, first rows.
+
+    ``bad`` is a boolean mask over the rows; the offending rows are named by
+    their index label with their value of ``column``; ``table`` names the
+    table in the message and ``hint`` says how to put it right.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"amount": [3.0, -1.0]})
+    >>> check_rows(frame, "amount", frame["amount"] < 0, "negative values")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DataError: <DataFrame>, column 'amount': negative values in 1 row of 2; first: index 1: -1.0
+    """
+    mask = np.asarray(bad, dtype=bool)
+    if not mask.any():
+        return
+    raise DataError(
+        problem,
+        file=table,
+        column=column,
+        n_bad=int(mask.sum()),
+        n_rows=len(frame),
+        examples=first_examples(frame.index, frame[column], mask),
+        row_label="index",
+        hint=hint,
+    )
 
 
 def level_z(level: float) -> float:
