@@ -38,9 +38,10 @@ def b2b_churn_frame(
     Every table is cut at ``as_of`` before anything is computed: event rows
     dated after it are dropped and payments dated after it count as not yet
     made. The 0/1 flags ``late_payments``, ``complaint`` and ``contact_gap``
-    are those of :func:`analysis.churn.signals.b2b_signals` (same definitions and
-    thresholds); ``frequency_drop`` (from :func:`transaction_churn_frame`)
-    is defined as there, with the same ``drop_size``.
+    and ``frequency_drop`` are those of :func:`analysis.churn.signals.b2b_signals`
+    (same definitions and thresholds, ``frequency_drop`` with ``drop_size``):
+    the frame takes them from there, the other transaction signals from
+    :func:`transaction_churn_frame`.
 
     Parameters
     ----------
@@ -139,11 +140,14 @@ def b2b_churn_frame(
         min_late=min_late,
         gap_days=gap_days,
         drop_size=drop_size,
-    ).drop(columns="frequency_drop")
-    extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
-    frame = base.merge(flags, on="customer_id", how="inner", validate="1:1").merge(
-        extra, on="customer_id", how="left", validate="1:1"
     )
+    extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
+    frame = (
+        base.drop(columns="frequency_drop")
+        .merge(flags, on="customer_id", how="inner", validate="1:1")
+        .merge(extra, on="customer_id", how="left", validate="1:1")
+    )
+    frame = frame[[*base.columns, *frame.columns.difference(base.columns, sort=False)]]
     if "churn_date" in customers.columns:
         churn = customers.drop_duplicates("customer_id").set_index("customer_id")["churn_date"].dt.normalize()
         days = (frame["customer_id"].map(churn) - as_day).dt.days.to_numpy(dtype="float64")
