@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 
 from analysis.checks import check_day, check_whole_number, require_columns
-from analysis.churn.frames import DAY, check_share, last_day, split_at, transaction_churn_frame
+from analysis.churn.frames import DAY, FrameOptions, check_share, last_day, split_at, transaction_churn_frame
 from analysis.churn.signals import OUTCOMES, b2b_signals
-from analysis.engines.prepared import Engine
 
 __all__ = ["b2b_churn_frame"]
 
@@ -21,17 +22,13 @@ def b2b_churn_frame(
     contacts: pd.DataFrame,
     *,
     as_of: str | pd.Timestamp,
-    horizon_days: int = 90,
-    lookback_days: int = 365,
     window_days: int = 90,
     drop_size: float = 0.5,
-    gap_factor: float = 2.0,
     min_late: int = 2,
     gap_days: int = 30,
     min_collection_ratio: float = 0.8,
     data_end: str | pd.Timestamp | None = None,
-    grades: pd.DataFrame | None = None,
-    engine: Engine = "duckdb",
+    **frame_options: Unpack[FrameOptions],
 ) -> pd.DataFrame:
     """The transaction churn frame plus the B2B warning signs (payments, complaints, contacts).
 
@@ -55,8 +52,8 @@ def b2b_churn_frame(
         ``customer_id``, ``invoice_date``, ``due_date``, ``paid_date``, ``amount``.
     complaints, contacts : DataFrame
         ``customer_id``, ``date``.
-    as_of, horizon_days, lookback_days, window_days, drop_size, gap_factor, grades, engine
-        As for :func:`transaction_churn_frame`.
+    as_of, window_days, drop_size
+        As for :func:`transaction_churn_frame` (and :func:`analysis.churn.signals.b2b_signals`).
     min_late : int
         Late invoices in the recent period that make ``late_payments`` (2: "2 or
         more in a quarter" with the default 90-day window).
@@ -66,6 +63,9 @@ def b2b_churn_frame(
         ``collections_imbalance`` flags collections below this share of sales.
     data_end : date, optional
         Last day of the data (default: the latest date in any table).
+    **frame_options
+        ``horizon_days``, ``lookback_days``, ``gap_factor``, ``grades``,
+        ``engine``: passed to :func:`transaction_churn_frame` (same defaults).
 
     Returns
     -------
@@ -108,16 +108,7 @@ def b2b_churn_frame(
         dated = [transactions["date"], invoices["invoice_date"], invoices["paid_date"]]
         end = last_day([*dated, complaints["date"], contacts["date"]])
     base = transaction_churn_frame(
-        transactions,
-        as_of=as_day,
-        horizon_days=horizon_days,
-        lookback_days=lookback_days,
-        window_days=window,
-        drop_size=drop_size,
-        gap_factor=gap_factor,
-        data_end=end,
-        grades=grades,
-        engine=engine,
+        transactions, as_of=as_day, window_days=window, drop_size=drop_size, data_end=end, **frame_options
     )
     people = customers[["customer_id"] + (["region"] if "region" in customers.columns else [])]
     if "churn_date" in customers.columns:

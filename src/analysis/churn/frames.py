@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from analysis.errors import DataError, ParameterError
 
 __all__ = [
     "DAY",
+    "FrameOptions",
     "check_share",
     "last_day",
     "split_at",
@@ -54,6 +55,16 @@ def split_at(
     """Rows dated (whole days) on or before ``as_day``, and in ``(as_day, end]`` (new frames)."""
     day = frame[column].dt.normalize()
     return frame[day <= as_day], frame[(day > as_day) & (day <= end)]
+
+
+class FrameOptions(TypedDict, total=False):
+    """Settings of :func:`transaction_churn_frame` that the B2B frame passes on unchanged (same defaults)."""
+
+    horizon_days: int
+    lookback_days: int
+    gap_factor: float
+    grades: pd.DataFrame | None
+    engine: Engine
 
 
 def transaction_churn_frame(
