@@ -2,10 +2,22 @@ from __future__ import annotations
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
 
 from analysis.data.datasets import load_dataset
+
+#: Quick feedback (make test-fast leaves the slow tests out): the property tests whose every example runs
+#: a query on the engine read their example count as ``min(n, settings.default.max_examples)``, so they
+#: try at most this many there; make test (and any run that keeps the slow tests) tries all ``n``.
+settings.register_profile("quick", max_examples=20)
+
+
+def pytest_configure(config):
+    """Load the ``quick`` hypothesis profile when the slow tests are left out and no profile is chosen."""
+    if "not slow" in (config.getoption("markexpr", "") or "") and not config.getoption("hypothesis_profile", None):
+        settings.load_profile("quick")
 
 
 @pytest.fixture(scope="session")

@@ -158,6 +158,7 @@ def test_run_refuses_bad_parameters_before_writing_anything(tmp_path, capsys):
     assert not reports.exists()  # nothing written
 
 
+@pytest.mark.e2e  # executes the grading notebook
 def test_run_with_yaml_and_overrides_records_resolved_parameters(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("grading:\n  as_of: 1998-03-31\n  later_rows: drop\n  validation_horizon_days: 90\n")

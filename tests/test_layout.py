@@ -8,6 +8,7 @@ three studies -> the studies -> reporting -> the command line.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ LAYERS: dict[str, int] = {
 MAX_LINES = 450
 
 
+@functools.cache
 def _modules() -> dict[str, ast.Module]:
     """Every module of the package by dotted name below ``analysis`` (a package as ``name.__init__``)."""
     found = {}

@@ -4,17 +4,26 @@ Module map, in layers (data flows one way, from the bottom up; a module
 imports only its own layer and the ones below, as ``tests/test_layout.py``
 checks)::
 
-    command line   cli
-    reporting      report (run folders, metrics) · runner (runs, manifests, reproduce, periodic index)
-    studies        sources · grading_study · churn_study · value_study · studies (registry)
-    domain         grading · concentration · stability · validity · policy      (study 1)
-                   churn · churn_models                                          (study 2)
-                   value · clv                                                   (study 3)
-                   synthetic (seeded B2B data with planted effects)
-    engines        engines (DuckDB, Spark, any Ibis backend) · summaries (the only code aggregating raw rows)
-    data           data (shipped datasets, the contract, validated readers, profile)
-    foundations    errors · checks · parameters (plain data, safe names) · privacy (keyed pseudonyms)
-                   files (atomic writes, formula-safe CSV) · stats · plots
+    command line   cli (argument parsing only)
+    reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
+                   reporting.run (a run, its manifest) · reporting.reproduce · reporting.index
+    studies        studies.sources · studies.parameters · studies.grading · studies.churn · studies.value
+                   studies.text (prose helpers) · studies.registry · studies.periods · studies.request
+    domain         grading.schemes · grading.grades · grading.concentration · grading.stability
+                   grading.validity · grading.policy                                       (study 1)
+                   churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.measures
+                   churn.survival · churn.models · churn.validation · churn.alerts          (study 2)
+                   value.tiers · value.clv: clv.base · clv.optimiser (maximum likelihood)
+                   clv.estimation (the fitter idiom) · clv.hypergeometric · clv.beta_geo
+                   clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
+                   synthetic.effects · synthetic.generate · synthetic.tables (seeded B2B data)
+    engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
+                   engines.aggregates · engines.summaries · engines.periods · engines.rows
+                   engines.profile (the only code aggregating raw rows, run where the data lives)
+    data           data.contract · data.datasets · data.readers · data.validate
+    foundations    errors · checks (the shared argument checks) · parameters (plain data, safe names)
+                   privacy (keyed pseudonyms) · files (atomic writes, formula-safe CSV) · stats
+                   plots (plots.common · plots.grading · plots.churn · plots.value)
 
 The study notebooks (``notebooks/``) and the shipped datasets (``datasets/``)
 are package data: an installed package runs a study from any folder.

@@ -1,4 +1,4 @@
-"""The package's shared argument checks: dates, columns, confidence levels.
+"""The package's shared argument checks: dates, columns, rows, whole numbers, increasing cut-offs, confidence levels.
 
 Each raises the package's own error (:class:`~analysis.errors.ParameterError`
 for a bad argument, :class:`~analysis.errors.DataError` for a table that lacks
@@ -7,7 +7,8 @@ what a step needs) with a message naming the argument or column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from numbers import Real
 from typing import Any
 
@@ -15,9 +16,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, ParameterError, first_examples
 
-__all__ = ["check_date", "check_day", "check_whole_number", "level_name", "level_z", "require_columns"]
+__all__ = [
+    "check_date",
+    "check_day",
+    "check_increasing",
+    "check_rows",
+    "check_whole_number",
+    "level_name",
+    "level_z",
+    "require_columns",
+]
 
 
 def check_date(value: Any, parameter: str) -> pd.Timestamp:
@@ -78,6 +88,38 @@ def require_columns(
         )
 
 
+def check_rows(
+    frame: pd.DataFrame, column: str, bad: Any, problem: str, *, table: str = "<DataFrame>", hint: str | None = None
+) -> None:
+    """Raise :class:`DataError` if any row of ``frame`` is ``bad``: the ``problem``, ``column``, count, first rows.
+
+    ``bad`` is a boolean mask over the rows; the offending rows are named by
+    their index label with their value of ``column``; ``table`` names the
+    table in the message and ``hint`` says how to put it right.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"amount": [3.0, -1.0]})
+    >>> check_rows(frame, "amount", frame["amount"] < 0, "negative values")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DataError: <DataFrame>, column 'amount': negative values in 1 row of 2; first: index 1: -1.0
+    """
+    mask = np.asarray(bad, dtype=bool)
+    if not mask.any():
+        return
+    raise DataError(
+        problem,
+        file=table,
+        column=column,
+        n_bad=int(mask.sum()),
+        n_rows=len(frame),
+        examples=first_examples(frame.index, frame[column], mask),
+        row_label="index",
+        hint=hint,
+    )
+
+
 def level_z(level: float) -> float:
     """The two-sided normal quantile of a confidence level (1.96 for 0.95), the level checked.
 
@@ -112,3 +154,55 @@ def check_whole_number(parameter: str, value: Any, minimum: int = 1, *, unit: st
         what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
         raise ParameterError(parameter, value, f"{what} of {unit}" if unit else what)
     return int(value)
+
+
+def check_increasing(
+    parameter: str, values: Iterable[Any], *, strict: bool = True, what: str = "numbers"
+) -> tuple[float, ...]:
+    """``values`` as a tuple of floats if each one is above the one before, else a :class:`ParameterError`.
+
+    For cut-offs, edges and thresholds that must come in order.
+
+    Parameters
+    ----------
+    parameter : str
+        The argument's name, for the message.
+    values : iterable of numbers
+        The values, in the order given (bools are not numbers here).
+    strict : bool
+        If true (the default) each value must be greater than the one before;
+        if false, at least equal to it.
+    what : str
+        What the values are, for the message (e.g. ``"shares inside (0, 1)"``).
+
+    Returns
+    -------
+    tuple of float
+        The values.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``parameter`` and the first pair out of order (counted from 1;
+        NaN is never in order), or if a value is not a number.
+
+    Examples
+    --------
+    >>> check_increasing("cuts", [0.75, 0.95])
+    (0.75, 0.95)
+    >>> check_increasing("cuts", (0.2, 0.5, 0.5), what="shares")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: parameter 'cuts' = (0.2, 0.5, 0.5): expected ...; values 2 and 3 are 0.5 then 0.5
+    """
+    order = "strictly increasing" if strict else "increasing"
+    items = list(values)
+    if not all(isinstance(v, Real) and not isinstance(v, bool) for v in items):
+        raise ParameterError(parameter, values, f"{order} {what}")
+    numbers = tuple(float(v) for v in items)
+    for i, (before, after) in enumerate(pairwise(numbers)):
+        if not (after > before if strict else after >= before):
+            raise ParameterError(
+                parameter, values, f"{order} {what}; values {i + 1} and {i + 2} are {before:g} then {after:g}"
+            )
+    return numbers

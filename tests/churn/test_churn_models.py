@@ -158,6 +158,7 @@ def test_ph_test_rejects_crossing_hazards():
         assert fit.ph_test.loc["GLOBAL", "p_value"] < 1e-3
 
 
+@pytest.mark.slow  # a size check by simulation: 200 Cox fits
 def test_ph_test_holds_its_size_under_proportional_hazards():
     rng = np.random.default_rng(11)
     reps = 200

@@ -33,7 +33,7 @@ def reference_profile(transactions: pd.DataFrame) -> pd.DataFrame:
     t = transactions
     purchases = t[t["amount"] >= 0]
     occasions = purchases.groupby(["customer_id", purchases["date"].dt.normalize()]).ngroups
-    per_customer = purchases.groupby("customer_id")["date"].agg(lambda d: d.dt.normalize().nunique())
+    per_customer = purchases.assign(day=purchases["date"].dt.normalize()).groupby("customer_id")["day"].nunique()
     measures: list[tuple[str, Any]] = [
         ("rows", len(t)),
         ("customers", t["customer_id"].nunique()),

@@ -127,7 +127,13 @@ def transaction_logs(draw, with_margin: bool = False):
     return t
 
 
-settings.register_profile("summaries", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Every example runs a query on the engine: fewer in the quick run (see conftest.py).
+settings.register_profile(
+    "summaries",
+    max_examples=min(60, settings.default.max_examples),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @settings(settings.get_profile("summaries"))

@@ -145,6 +145,7 @@ def test_persistent_value_gives_separating_grades_and_capture_rate(transactions)
     assert tests["kruskal"].degrees_of_freedom == 2
 
 
+@pytest.mark.slow  # a size check by simulation: 200 gradings and Kruskal-Wallis tests
 def test_grades_without_information_do_not_separate_the_future():
     """Under the null (future independent of grades) the test keeps its size."""
     rng = np.random.default_rng(21)

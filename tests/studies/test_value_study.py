@@ -34,11 +34,17 @@ def test_invalid_parameters_are_refused(changes, pattern):
         study.ValueParameters(**changes)
 
 
-def test_non_finite_predictions_are_refused_with_the_reason(cdnow, monkeypatch):
-    """A model whose predictions overflow (e.g. estimates at a boundary) stops the study with a reason."""
+@pytest.fixture(scope="module")
+def value_models(cdnow):
+    """The CDNOW summary at the default as_of and the value models fitted on it (read, never changed, by the tests)."""
     params = dated(study.ValueParameters(), cdnow)
     summary = customer_summary(cdnow, params.as_of, time_unit="weeks")
-    model, spend = study.fit_value_models(summary, params)
+    return params, summary, *study.fit_value_models(summary, params)
+
+
+def test_non_finite_predictions_are_refused_with_the_reason(value_models, monkeypatch):
+    """A model whose predictions overflow (e.g. estimates at a boundary) stops the study with a reason."""
+    params, summary, model, spend = value_models
     real = study.customer_lifetime_value
 
     def overflowing(*args, **kwargs):
@@ -85,10 +91,8 @@ def test_model_comparison_and_conditional_expectations(cdnow_case):
     assert by_frequency["actual"].is_monotonic_increasing and by_frequency["predicted"].is_monotonic_increasing
 
 
-def test_spend_checks_and_customer_values(cdnow):
-    params = dated(study.ValueParameters(), cdnow)
-    summary = customer_summary(cdnow, params.as_of, time_unit="weeks")
-    model, spend = study.fit_value_models(summary, params)
+def test_spend_checks_and_customer_values(value_models):
+    params, summary, model, spend = value_models
     checks = study.spend_checks(summary, spend, seed=1)
     assert checks["distribution"]["observed"].is_monotonic_increasing
     assert "Spearman" in study.describe_spend(checks)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 
 from analysis.checks import check_day, check_whole_number, require_columns
-from analysis.churn.frames import DAY, check_share, last_day, split_at, transaction_churn_frame
+from analysis.churn.frames import DAY, FrameOptions, check_share, last_day, split_at, transaction_churn_frame
 from analysis.churn.signals import OUTCOMES, b2b_signals
-from analysis.engines.prepared import Engine
 
 __all__ = ["b2b_churn_frame"]
 
@@ -21,26 +22,23 @@ def b2b_churn_frame(
     contacts: pd.DataFrame,
     *,
     as_of: str | pd.Timestamp,
-    horizon_days: int = 90,
-    lookback_days: int = 365,
     window_days: int = 90,
     drop_size: float = 0.5,
-    gap_factor: float = 2.0,
     min_late: int = 2,
     gap_days: int = 30,
     min_collection_ratio: float = 0.8,
     data_end: str | pd.Timestamp | None = None,
-    grades: pd.DataFrame | None = None,
-    engine: Engine = "duckdb",
+    **frame_options: Unpack[FrameOptions],
 ) -> pd.DataFrame:
     """The transaction churn frame plus the B2B warning signs (payments, complaints, contacts).
 
     Every table is cut at ``as_of`` before anything is computed: event rows
     dated after it are dropped and payments dated after it count as not yet
     made. The 0/1 flags ``late_payments``, ``complaint`` and ``contact_gap``
-    are those of :func:`analysis.churn.signals.b2b_signals` (same definitions and
-    thresholds); ``frequency_drop`` (from :func:`transaction_churn_frame`)
-    is defined as there, with the same ``drop_size``.
+    and ``frequency_drop`` are those of :func:`analysis.churn.signals.b2b_signals`
+    (same definitions and thresholds, ``frequency_drop`` with ``drop_size``):
+    the frame takes them from there, the other transaction signals from
+    :func:`transaction_churn_frame`.
 
     Parameters
     ----------
@@ -54,8 +52,8 @@ def b2b_churn_frame(
         ``customer_id``, ``invoice_date``, ``due_date``, ``paid_date``, ``amount``.
     complaints, contacts : DataFrame
         ``customer_id``, ``date``.
-    as_of, horizon_days, lookback_days, window_days, drop_size, gap_factor, grades, engine
-        As for :func:`transaction_churn_frame`.
+    as_of, window_days, drop_size
+        As for :func:`transaction_churn_frame` (and :func:`analysis.churn.signals.b2b_signals`).
     min_late : int
         Late invoices in the recent period that make ``late_payments`` (2: "2 or
         more in a quarter" with the default 90-day window).
@@ -65,6 +63,9 @@ def b2b_churn_frame(
         ``collections_imbalance`` flags collections below this share of sales.
     data_end : date, optional
         Last day of the data (default: the latest date in any table).
+    **frame_options
+        ``horizon_days``, ``lookback_days``, ``gap_factor``, ``grades``,
+        ``engine``: passed to :func:`transaction_churn_frame` (same defaults).
 
     Returns
     -------
@@ -107,16 +108,7 @@ def b2b_churn_frame(
         dated = [transactions["date"], invoices["invoice_date"], invoices["paid_date"]]
         end = last_day([*dated, complaints["date"], contacts["date"]])
     base = transaction_churn_frame(
-        transactions,
-        as_of=as_day,
-        horizon_days=horizon_days,
-        lookback_days=lookback_days,
-        window_days=window,
-        drop_size=drop_size,
-        gap_factor=gap_factor,
-        data_end=end,
-        grades=grades,
-        engine=engine,
+        transactions, as_of=as_day, window_days=window, drop_size=drop_size, data_end=end, **frame_options
     )
     people = customers[["customer_id"] + (["region"] if "region" in customers.columns else [])]
     if "churn_date" in customers.columns:
@@ -139,11 +131,14 @@ def b2b_churn_frame(
         min_late=min_late,
         gap_days=gap_days,
         drop_size=drop_size,
-    ).drop(columns="frequency_drop")
-    extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
-    frame = base.merge(flags, on="customer_id", how="inner", validate="1:1").merge(
-        extra, on="customer_id", how="left", validate="1:1"
     )
+    extra = _b2b_amounts(people["customer_id"], past, as_day, window, ratio)
+    frame = (
+        base.drop(columns="frequency_drop")
+        .merge(flags, on="customer_id", how="inner", validate="1:1")
+        .merge(extra, on="customer_id", how="left", validate="1:1")
+    )
+    frame = frame[[*base.columns, *frame.columns.difference(base.columns, sort=False)]]
     if "churn_date" in customers.columns:
         churn = customers.drop_duplicates("customer_id").set_index("customer_id")["churn_date"].dt.normalize()
         days = (frame["customer_id"].map(churn) - as_day).dt.days.to_numpy(dtype="float64")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from analysis.checks import check_day, check_whole_number, require_columns
+from analysis.churn.signals import dropped
 from analysis.engines.prepared import Engine, Source
 from analysis.engines.rows import date_range, next_purchases
 from analysis.engines.summaries import customer_summary
@@ -17,6 +18,7 @@ from analysis.errors import DataError, ParameterError
 
 __all__ = [
     "DAY",
+    "FrameOptions",
     "check_share",
     "last_day",
     "split_at",
@@ -53,6 +55,16 @@ def split_at(
     """Rows dated (whole days) on or before ``as_day``, and in ``(as_day, end]`` (new frames)."""
     day = frame[column].dt.normalize()
     return frame[day <= as_day], frame[(day > as_day) & (day <= end)]
+
+
+class FrameOptions(TypedDict, total=False):
+    """Settings of :func:`transaction_churn_frame` that the B2B frame passes on unchanged (same defaults)."""
+
+    horizon_days: int
+    lookback_days: int
+    gap_factor: float
+    grades: pd.DataFrame | None
+    engine: Engine
 
 
 def transaction_churn_frame(
@@ -179,7 +191,6 @@ def transaction_churn_frame(
     typical = np.where(frequency > 0, now["recency"].to_numpy() / np.maximum(frequency, 1), np.nan)
     recency = (as_day - now["last_purchase"]).dt.days.to_numpy(dtype="float64")
     ratio = recency / typical  # repeat purchases are on distinct days: typical > 0
-    keep = 1 - drop
     frame = pd.DataFrame(
         {
             "customer_id": now["customer_id"].to_numpy(),
@@ -196,8 +207,8 @@ def transaction_churn_frame(
             "occasions_previous": occ_previous.astype("int64"),
             "value_recent": val_recent,
             "value_previous": val_previous,
-            "frequency_drop": ((occ_previous > 0) & (occ_recent < keep * occ_previous)).astype("int64"),
-            "value_drop": ((val_previous > 0) & (val_recent < keep * val_previous)).astype("int64"),
+            "frequency_drop": dropped(occ_recent, occ_previous, drop),
+            "value_drop": dropped(val_recent, val_previous, drop),
             "trailing_value": now["trailing_value"].to_numpy(),
             "total_value": now["total_value"].to_numpy(),
         }

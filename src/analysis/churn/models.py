@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,15 @@ from analysis.churn.survival import survival_data
 from analysis.errors import ParameterError, check_option
 from analysis.stats import StatisticalResult, results_table
 
-__all__ = ["CoxModel", "LogisticModel", "RatioModel", "fit_cox", "fit_logistic", "proportional_hazards_test"]
+__all__ = [
+    "CoxModel",
+    "CoxOptions",
+    "LogisticModel",
+    "RatioModel",
+    "fit_cox",
+    "fit_logistic",
+    "proportional_hazards_test",
+]
 
 log = logging.getLogger("analysis")
 
@@ -246,16 +254,15 @@ class CoxModel(RatioModel):
         return (1 - np.exp(-h0 * risk)).rename("churn_probability")
 
 
-def fit_cox(
-    frame: pd.DataFrame,
-    formula: str,
-    *,
-    time: str,
-    event: str,
-    ties: str = "efron",
-    level: float = 0.95,
-    ph_transform: str = "km",
-) -> CoxModel:
+class CoxOptions(TypedDict, total=False):
+    """The optional settings of :class:`CoxModel`, as keywords of :func:`fit_cox`."""
+
+    ties: str
+    level: float
+    ph_transform: str
+
+
+def fit_cox(frame: pd.DataFrame, formula: str, *, time: str, event: str, **options: Unpack[CoxOptions]) -> CoxModel:
     """Cox proportional-hazards regression (statsmodels ``PHReg``) with a PH check.
 
     Parameters
@@ -268,18 +275,18 @@ def fit_cox(
         Follow-up time column (e.g. ``"time_to_churn"``, ``"tenure_months"``).
     event : str
         0/1 event column (1 = churned at ``time``, 0 = censored).
-    ties : {"efron", "breslow"}
+    ties : {"efron", "breslow"}, default "efron"
         Handling of tied event times (day-grouped data: Efron).
-    level : float
+    level : float, default 0.95
         Confidence level of the hazard-ratio intervals.
-    ph_transform : {"km", "rank", "identity", "log"}
+    ph_transform : {"km", "rank", "identity", "log"}, default "km"
         Time scale of the proportional-hazards test.
 
     Returns
     -------
     CoxModel
     """
-    return CoxModel(formula, time=time, event=event, ties=ties, level=level, ph_transform=ph_transform).fit(frame)
+    return CoxModel(formula, time=time, event=event, **options).fit(frame)
 
 
 def proportional_hazards_test(fit: Any, *, transform: str = "km") -> pd.DataFrame:

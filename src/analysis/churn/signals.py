@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.checks import check_day, check_whole_number
 from analysis.errors import DataError, ParameterError
 
-__all__ = ["B2B_SIGNALS", "OUTCOMES", "TELCO_SIGNALS", "TRANSACTION_SIGNALS", "b2b_signals"]
+__all__ = ["B2B_SIGNALS", "OUTCOMES", "TELCO_SIGNALS", "TRANSACTION_SIGNALS", "b2b_signals", "dropped"]
 
 
 #: Signals of :func:`transaction_churn_frame` (0/1 flags first, then continuous).
@@ -62,6 +62,21 @@ TELCO_SIGNALS: tuple[str, ...] = (
 
 #: Outcome columns: what happened after ``as_of`` (never a signal).
 OUTCOMES: tuple[str, ...] = ("churned", "time_to_next_purchase", "bought_again", "recorded_churn", "time_to_churn")
+
+
+def dropped(recent: np.ndarray, previous: np.ndarray, drop_size: float) -> np.ndarray:
+    """The drop signals (0/1, ``int64``): ``previous > 0`` and ``recent < (1 - drop_size) x previous``.
+
+    The one definition of ``frequency_drop`` (purchase days) and ``value_drop``
+    (net value) of the two consecutive windows, in every churn frame and the
+    synthetic base.
+
+    Examples
+    --------
+    >>> dropped(np.array([1, 2, 0]), np.array([4, 4, 0]), 0.5)
+    array([1, 0, 0])
+    """
+    return ((previous > 0) & (recent < (1.0 - drop_size) * previous)).astype("int64")
 
 
 def b2b_signals(
@@ -141,7 +156,6 @@ def b2b_signals(
     gap_days = check_whole_number("gap_days", gap_days, 0)
     if isinstance(drop_size, bool) or not isinstance(drop_size, Real) or not 0 <= drop_size < 1:
         raise ParameterError("drop_size", drop_size, "a share in [0, 1)")
-    kept_share = 1.0 - float(drop_size)
     needed = {
         "customers": (customers, ["customer_id"]),
         "transactions": (transactions, ["customer_id", "date", "amount"]),
@@ -193,7 +207,7 @@ def b2b_signals(
     recent = (key % (2 * w)) >= w
     counts_recent = np.bincount(key[recent] // (2 * w), minlength=n)
     counts_earlier = np.bincount(key[~recent] // (2 * w), minlength=n)
-    frequency_drop = (counts_earlier > 0) & (counts_recent < kept_share * counts_earlier)
+    frequency_drop = dropped(counts_recent, counts_earlier, float(drop_size))
 
     out = pd.DataFrame(
         {
@@ -201,7 +215,7 @@ def b2b_signals(
             "late_payments": late_payments.astype("int64"),
             "complaint": complaint.astype("int64"),
             "contact_gap": contact_gap.astype("int64"),
-            "frequency_drop": frequency_drop.astype("int64"),
+            "frequency_drop": frequency_drop,
         }
     )
     if "region" in customers.columns:

@@ -12,6 +12,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from analysis.checks import check_rows
 from analysis.data.contract import MAX_MONEY
 from analysis.engines.prepared import (
     MONEY,
@@ -24,7 +25,7 @@ from analysis.engines.prepared import (
     arrow_table,
     sql_text,
 )
-from analysis.errors import DataError, ParameterError, first_examples
+from analysis.errors import DataError, ParameterError
 
 __all__ = ["checked_frame", "duckdb_source", "embedded_duckdb"]
 
@@ -111,18 +112,14 @@ def _check_frame(frame: pd.DataFrame, label: str) -> None:
             values = np.abs(frame[column].to_numpy(dtype=float))
             problems.append((column, f"missing, infinite or too large {column}s ({TOO_LARGE})", ~(values < MAX_MONEY)))
     for column, problem, mask in problems:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.any():
-            raise DataError(
-                problem,
-                file=label,
-                column=column,
-                n_bad=int(mask.sum()),
-                n_rows=len(frame),
-                examples=first_examples(frame.index, frame[column], mask),
-                row_label="index",
-                hint="Read the data with analysis.data.read_transactions, which validates it",
-            )
+        check_rows(
+            frame,
+            column,
+            mask,
+            problem,
+            table=label,
+            hint="Read the data with analysis.data.read_transactions, which validates it",
+        )
 
 
 def _typed_view(relation: str, has_margin: bool) -> str:

@@ -35,8 +35,8 @@ def period_table(
 
     Parameters
     ----------
-    transactions : DataFrame, path or table name
-        As for :func:`customer_summary`.
+    transactions, memory_limit, engine
+        As for :func:`analysis.engines.summaries.customer_summary`.
     freq : {"week", "month", "quarter", "year"}
         Period length; weeks start on Monday.
     start, end : date, optional
@@ -49,8 +49,6 @@ def period_table(
         periods with activity appear.
     customers : sequence of str, optional
         Only these customers (a cohort), selected on the engine.
-    memory_limit, engine
-        As for :func:`customer_summary`.
 
     Returns
     -------

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.interpolate import PPoly
 from scipy.linalg import solve_banded
 
+from analysis.checks import check_increasing
 from analysis.errors import ParameterError, check_option
 
 __all__ = [
@@ -91,8 +92,9 @@ class Scheme:
         if self.kind in ("value_share", "rank_share"):
             if len(cuts) != len(labels) - 1:
                 raise ParameterError("cuts", cuts, f"{len(labels) - 1} cumulative shares")
-            if not all(0 < c < 1 for c in cuts) or any(b <= a for a, b in pairwise(cuts)):
+            if not all(0 < c < 1 for c in cuts):
                 raise ParameterError("cuts", cuts, "strictly increasing shares inside (0, 1)")
+            check_increasing("cuts", cuts, what="shares inside (0, 1)")
         elif self.kind == "quota":
             if len(cuts) != len(labels):
                 raise ParameterError("cuts", cuts, f"{len(labels)} quotas, one per grade")

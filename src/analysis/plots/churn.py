@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
 
-from analysis.plots.common import new_axes
+from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes
 
 __all__ = ["calibration_plot", "gains_plot", "ratio_plot", "survival_plot"]
 
@@ -34,15 +33,15 @@ def survival_plot(
         label = name[0] if isinstance(name, tuple) else name
         ax.step(part["time"], part["survival"], where="post", color=color, label=str(label))
         ax.fill_between(part["time"], part["lower_95"], part["upper_95"], step="post", color=color, alpha=0.15)
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
+    ax.legend(title=group, loc="lower left")
+    return finish_axes(
+        ax,
+        percent="y",
         ylim=(0, 1.02),
         xlabel=time_label,
         ylabel="share not yet churned (Kaplan-Meier, 95% band)",
         title="Survival by group" if group else "Survival",
     )
-    ax.legend(title=group, loc="lower left")
-    return ax
 
 
 def ratio_plot(
@@ -62,17 +61,19 @@ def ratio_plot(
     names = table[label] if label in table.columns else table.index
     positions = np.arange(len(table))[::-1]
     estimate = table[ratio].to_numpy(dtype=float)
-    errors = np.vstack([estimate - table[lower].to_numpy(dtype=float), table[upper].to_numpy(dtype=float) - estimate])
+    errors = interval_errors(estimate, table[lower], table[upper])
     ax.errorbar(estimate, positions, xerr=errors, fmt="o", color=sns.color_palette()[0], capsize=3, label="95% CI")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
     ax.set_yticks(positions, [str(n) for n in names])
     pretty = ratio.replace("_", " ")
-    ax.set(
-        xlabel=f"{pretty} (log scale; 1 = no effect)", ylabel=label, title=f"{pretty.capitalize()}s with 95% intervals"
+    return finish_axes(
+        ax,
+        legend="lower right",
+        xlabel=f"{pretty} (log scale; 1 = no effect)",
+        ylabel=label,
+        title=f"{pretty.capitalize()}s with 95% intervals",
     )
-    ax.legend(loc="lower right")
-    return ax
 
 
 def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -85,26 +86,20 @@ def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     ax = new_axes(ax, (5.5, 5))
     observed = table["observed_rate"].to_numpy(dtype=float)
-    errors = np.vstack(
-        [
-            observed - table["observed_lower_95"].to_numpy(dtype=float),
-            table["observed_upper_95"].to_numpy(dtype=float) - observed,
-        ]
-    )
+    errors = interval_errors(observed, table["observed_lower_95"], table["observed_upper_95"])
     ax.errorbar(table["mean_predicted"], observed, yerr=errors, fmt="o", capsize=3, label="bins (observed, 95% CI)")
     top = float(max(table["mean_predicted"].max(), table["observed_upper_95"].max(), 0.05)) * 1.05
-    ax.plot([0, top], [0, top], color="grey", linestyle="--", label="perfect calibration")
-    ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
+    diagonal(ax, "perfect calibration", top)
+    return finish_axes(
+        ax,
+        percent="xy",
+        legend="upper left",
         xlim=(0, top),
         ylim=(0, top),
         xlabel="mean predicted churn probability",
         ylabel="observed churn rate",
         title="Calibration by risk bin",
     )
-    ax.legend(loc="upper left")
-    return ax
 
 
 def gains_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -119,15 +114,12 @@ def gains_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     x = np.concatenate([[0.0], table["cumulative_share_customers"].to_numpy(dtype=float)])
     y = np.concatenate([[0.0], table["cumulative_share_churners"].to_numpy(dtype=float)])
     ax.plot(x, y, marker="o", label="model ranking")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="random calls")
-    ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
-        xlim=(0, 1),
-        ylim=(0, 1.02),
+    diagonal(ax, "random calls")
+    return finish_axes(
+        ax,
+        shares=True,
+        legend="lower right",
         xlabel="customers called, riskiest first (share)",
         ylabel="churners reached (share of all churners)",
         title="Cumulative gains",
     )
-    ax.legend(loc="lower right")
-    return ax

@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from analysis.plots.common import new_axes
+from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes
 
 __all__ = ["cutoff_sweep_plot", "future_value_plot", "lorenz_plot", "migration_heatmap", "pareto_chart"]
 
@@ -51,17 +51,14 @@ def pareto_chart(
     at_20 = np.interp(0.2, pareto["share_of_customers"], pareto["share_of_value"])
     ax.plot([0.2], [at_20], marker="o", color="black")
     ax.annotate(f"top 20% hold {at_20:.0%}", (0.2, at_20), xytext=(8, -14), textcoords="offset points")
-    ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
-        xlim=(0, 1),
-        ylim=(0, 1.02),
+    return finish_axes(
+        ax,
+        shares=True,
+        legend="center right",
         xlabel="customers, best first (share of customers)",
         ylabel=f"share of {value_label}",
         title=f"Pareto chart of customer {value_label}",
     )
-    ax.legend(loc="center right")
-    return ax
 
 
 def lorenz_plot(
@@ -83,16 +80,12 @@ def lorenz_plot(
     ax = new_axes(ax, (5, 5))
     label = "Lorenz curve" + (f" (Gini {gini:.2f})" if gini is not None else "")
     ax.plot(lorenz["share_of_customers"], lorenz["share_of_value"], label=label)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect equality")
-    ax.fill_between(
-        lorenz["share_of_customers"],
-        lorenz["share_of_value"],
-        lorenz["share_of_customers"],
-        alpha=0.15,
-    )
-    ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
+    diagonal(ax, "perfect equality")
+    ax.fill_between(lorenz["share_of_customers"], lorenz["share_of_value"], lorenz["share_of_customers"], alpha=0.15)
+    return finish_axes(
+        ax,
+        percent="xy",
+        legend="upper left",
         xlim=(0, 1),
         ylim=(0, 1),
         aspect="equal",
@@ -100,8 +93,6 @@ def lorenz_plot(
         ylabel=f"cumulative share of {value_label}",
         title=f"Lorenz curve of customer {value_label}",
     )
-    ax.legend(loc="upper left")
-    return ax
 
 
 def cutoff_sweep_plot(sweep: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -114,7 +105,7 @@ def cutoff_sweep_plot(sweep: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     ax = new_axes(ax)
     ax.plot(sweep["share_of_customers"], sweep["share_of_value"], marker=".", label="A at each cut-off")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="no concentration")
+    diagonal(ax, "no concentration")
     bend = sweep[sweep["bend"]]
     if not bend.empty:
         row = bend.iloc[0]
@@ -125,17 +116,14 @@ def cutoff_sweep_plot(sweep: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             xytext=(10, -18),
             textcoords="offset points",
         )
-    ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.yaxis.set_major_formatter(PercentFormatter(1))
-    ax.set(
-        xlim=(0, 1),
-        ylim=(0, 1.02),
+    return finish_axes(
+        ax,
+        shares=True,
+        legend="lower right",
         xlabel="grade A's share of customers",
         ylabel="grade A's share of value",
         title="What moving the A cut-off buys",
     )
-    ax.legend(loc="lower right")
-    return ax
 
 
 def migration_heatmap(probabilities: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -178,8 +166,8 @@ def future_value_plot(
     """
     ax = new_axes(ax)
     positions = np.arange(len(table))
-    means = table["mean_future_value"].to_numpy()
-    errors = np.vstack([means - table["mean_lower"].to_numpy(), table["mean_upper"].to_numpy() - means])
+    means = table["mean_future_value"].to_numpy(dtype=float)
+    errors = interval_errors(means, table["mean_lower"], table["mean_upper"])
     ax.bar(positions, means, color=sns.color_palette()[0], alpha=0.8)
     ax.errorbar(
         positions,
@@ -191,12 +179,12 @@ def future_value_plot(
         label="95% confidence interval",
     )
     ax.set_xticks(positions, table["grade"].tolist())
-    ax.set(
+    return finish_axes(
+        ax,
+        legend="upper right",
         xlabel="grade at the start of the backtest",
         ylabel=f"mean {value_label} per customer in the next {horizon_days} days"
         if horizon_days
         else f"mean {value_label} per customer afterwards",
         title="Do grades predict the value that follows?",
     )
-    ax.legend(loc="upper right")
-    return ax

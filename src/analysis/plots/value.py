@@ -6,7 +6,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from analysis.plots.common import new_axes
+from analysis.plots.common import diagonal, finish_axes, new_axes
 
 __all__ = ["holdout_frequency_plot", "quantile_plot", "tracking_plot", "value_risk_heatmap"]
 
@@ -25,9 +25,13 @@ def tracking_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     holdout = table[table["period"] == "holdout"]
     if not holdout.empty:
         ax.axvline(holdout["date"].iloc[0], color="grey", linestyle=":", linewidth=1, label="holdout starts")
-    ax.set(xlabel="week", ylabel="cumulative repeat purchases", title="Tracking: cumulative repeat purchases")
-    ax.legend(loc="upper left")
-    return ax
+    return finish_axes(
+        ax,
+        legend="upper left",
+        xlabel="week",
+        ylabel="cumulative repeat purchases",
+        title="Tracking: cumulative repeat purchases",
+    )
 
 
 def holdout_frequency_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -41,13 +45,13 @@ def holdout_frequency_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     ax = new_axes(ax)
     ax.plot(table["frequency"], table["actual"], marker="o", label="actual")
     ax.plot(table["frequency"], table["predicted"], marker="s", linestyle="--", label="model")
-    ax.set(
+    return finish_axes(
+        ax,
+        legend="upper left",
         xlabel="repeat purchases in the calibration period",
         ylabel="mean purchases in the holdout period",
         title="Conditional expectations: holdout purchases by calibration frequency",
     )
-    ax.legend(loc="upper left")
-    return ax
 
 
 def quantile_plot(distribution: pd.DataFrame, *, value_label: str = "mean spend", ax: Axes | None = None) -> Axes:
@@ -64,16 +68,16 @@ def quantile_plot(distribution: pd.DataFrame, *, value_label: str = "mean spend"
     for row in distribution.itertuples():
         ax.annotate(f"{row.quantile:.0%}", (row.model, row.observed), xytext=(4, -10), textcoords="offset points")
     top = float(max(distribution["model"].max(), distribution["observed"].max())) * 1.05
-    ax.plot([0, top], [0, top], color="grey", linestyle="--", label="perfect fit")
-    ax.set(
+    diagonal(ax, "perfect fit", top)
+    return finish_axes(
+        ax,
+        legend="upper left",
         xlim=(0, top),
         ylim=(0, top),
         xlabel=f"{value_label} quantile, model",
         ylabel=f"{value_label} quantile, observed",
         title=f"Observed vs model distribution of {value_label}",
     )
-    ax.legend(loc="upper left")
-    return ax
 
 
 def value_risk_heatmap(cells: pd.DataFrame, *, value: str = "value_at_risk", ax: Axes | None = None) -> Axes:

@@ -9,13 +9,12 @@ tie rule: equal values always share a tier.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.checks import require_columns
+from analysis.checks import check_increasing, require_columns
 from analysis.errors import DataError, ParameterError
 from analysis.grading.grades import grade_frame
 from analysis.grading.policy import VALUE_RISK_ACTIONS
@@ -222,12 +221,9 @@ def risk_bands(
         Ordered categorical aligned with the input.
     """
     cuts = [float(c) for c in cuts]
-    if (
-        len(labels) != len(cuts) + 1
-        or any(b <= a for a, b in itertools.pairwise(cuts))
-        or not all(0 < c < 1 for c in cuts)
-    ):
+    if len(labels) != len(cuts) + 1 or not all(0 < c < 1 for c in cuts):
         raise ParameterError("risk_cuts", cuts, f"{len(labels) - 1} increasing probabilities inside (0, 1)")
+    check_increasing("risk_cuts", cuts, what="probabilities inside (0, 1)")
     p = churn_probability.astype(float)
     if ((p < 0) | (p > 1) | p.isna()).any():
         raise DataError("churn probabilities outside [0, 1] or missing", column=str(churn_probability.name))

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import require_columns
-from analysis.errors import DataError, ParameterError, first_examples
+from analysis.checks import check_rows, require_columns
+from analysis.errors import DataError, ParameterError
 
 __all__ = [
     "DATAFRAME_LABEL",
@@ -22,7 +22,6 @@ __all__ = [
     "Convergence",
     "Estimate",
     "Histories",
-    "bad_rows",
     "check_number",
     "check_params",
     "check_times",
@@ -140,22 +139,6 @@ def check_times(parameter: str, values: Any) -> np.ndarray:
     return times
 
 
-def bad_rows(data: pd.DataFrame, column: str, bad: np.ndarray, problem: str, hint: str | None = None) -> None:
-    """Raise a DataError naming ``column``, the count and the first offending rows, if any row is bad."""
-    if not bad.any():
-        return
-    raise DataError(
-        problem,
-        file=DATAFRAME_LABEL,
-        column=column,
-        n_bad=int(bad.sum()),
-        n_rows=len(bad),
-        examples=first_examples(data.index, data[column], bad),
-        hint=hint,
-        row_label="index",
-    )
-
-
 def require_summary_columns(data: Any, columns: tuple[str, ...], who: str) -> None:
     """Raise ``DataError`` unless ``data`` is a non-empty customer summary with ``columns``."""
     require_columns(
@@ -178,9 +161,9 @@ def numeric_column(data: pd.DataFrame, column: str) -> np.ndarray:
 def frequency_column(data: pd.DataFrame) -> np.ndarray:
     """The ``frequency`` column: finite non-negative whole numbers, else ``DataError`` naming the rows."""
     x = numeric_column(data, "frequency")
-    bad_rows(data, "frequency", ~np.isfinite(x), "missing or infinite values")
-    bad_rows(data, "frequency", x < 0, "negative values")
-    bad_rows(data, "frequency", x != np.floor(x), "non-integer values", "frequency counts repeat purchases")
+    check_rows(data, "frequency", ~np.isfinite(x), "missing or infinite values")
+    check_rows(data, "frequency", x < 0, "negative values")
+    check_rows(data, "frequency", x != np.floor(x), "non-integer values", hint="frequency counts repeat purchases")
     return x
 
 
@@ -191,12 +174,12 @@ def rfm_columns(data: Any, who: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     arrays = [x]
     for column in ("recency", "T"):
         values = numeric_column(data, column)
-        bad_rows(data, column, ~np.isfinite(values), "missing or infinite values")
-        bad_rows(data, column, values < 0, "negative values")
+        check_rows(data, column, ~np.isfinite(values), "missing or infinite values")
+        check_rows(data, column, values < 0, "negative values")
         arrays.append(values)
     _, t_x, T = arrays
-    bad_rows(data, "recency", t_x > T, "recency greater than T", "recency and T must be in the same time unit")
-    bad_rows(data, "recency", (x == 0) & (t_x > 0), "recency > 0 with frequency 0")
+    check_rows(data, "recency", t_x > T, "recency greater than T", hint="recency and T must be in the same time unit")
+    check_rows(data, "recency", (x == 0) & (t_x > 0), "recency > 0 with frequency 0")
     return x, t_x, T
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from analysis.checks import check_rows
 from analysis.errors import DataError
 from analysis.value.clv.base import (
     DATAFRAME_LABEL,
     Histories,
-    bad_rows,
     frequency_column,
     grouped_histories,
     numeric_column,
@@ -92,16 +92,7 @@ class GammaGammaModel(FittedModel):
         if not h.x.size:
             raise DataError("no customers with frequency > 0", file=DATAFRAME_LABEL, column="frequency")
         mean_spend = float(h.weight @ h.t_x) / float(h.weight.sum())
-        estimate = self._fit_histories(h, np.array([1.0, 3.0, 2.0 * mean_spend]), who)
-        self._set_state(
-            estimate.theta,
-            estimate.hessian,
-            estimate.log_likelihood,
-            estimate.convergence,
-            h.n_customers,
-            h.x.size,
-            data,
-        )
+        self._fit_histories(h, np.array([1.0, 3.0, 2.0 * mean_spend]), who, data)
         return self
 
     @staticmethod
@@ -167,12 +158,12 @@ def _spend_columns(data: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
     x = frequency_column(data)
     spend = numeric_column(data, "monetary_value")
     repeat = x > 0
-    bad_rows(data, "monetary_value", repeat & ~np.isfinite(spend), "missing or infinite values where frequency > 0")
-    bad_rows(
+    check_rows(data, "monetary_value", repeat & ~np.isfinite(spend), "missing or infinite values where frequency > 0")
+    check_rows(
         data,
         "monetary_value",
         repeat & (spend <= 0),
         "non-positive values where frequency > 0",
-        "the Gamma-Gamma model needs positive spends: leave these customers out",
+        hint="the Gamma-Gamma model needs positive spends: leave these customers out",
     )
     return x, spend

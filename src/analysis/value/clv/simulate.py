@@ -78,16 +78,10 @@ def simulate_pareto_nbd(
 
     Parameters
     ----------
-    n : int
-        Number of customers.
+    n, T, seed, holdout
+        As for :func:`simulate_bgnbd`.
     params : mapping
         ``r``, ``alpha``, ``s``, ``beta``.
-    T : float or array-like
-        Calibration length per customer (time from the first purchase).
-    seed : int or numpy Generator
-        Passed to ``numpy.random.default_rng``.
-    holdout : float
-        Length of a holdout period after ``T``.
 
     Returns
     -------
