@@ -4,10 +4,11 @@ Module map, in layers (data flows one way, from the bottom up; a module
 imports only its own layer and the ones below, as ``tests/test_layout.py``
 checks)::
 
-    command line   cli (argument parsing only)
+    command line   cli (argument parsing only) · cli.data_flags (--data, format flags, messages in flag words)
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
                    reporting.run (a run, its manifest) · reporting.reproduce · reporting.index
-    studies        studies.sources · studies.parameters · studies.grading · studies.churn · studies.value
+    studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
+                   studies.grading · studies.churn · studies.value
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.concentration · grading.stability
                    grading.validity · grading.policy                                       (study 1)
@@ -20,7 +21,8 @@ checks)::
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
                    engines.aggregates · engines.summaries · engines.periods · engines.rows
                    engines.profile (the only code aggregating raw rows, run where the data lives)
-    data           data.contract · data.datasets · data.readers · data.validate
+    data           data.contract · data.datasets · data.readers · data.spreadsheets · data.parsing
+                   data.validate · data.sources (a user's data described once)
     foundations    errors · checks (the shared argument checks) · parameters (plain data, safe names)
                    privacy (keyed pseudonyms) · files (atomic writes, formula-safe CSV) · stats
                    plots (plots.common · plots.grading · plots.churn · plots.value)
