@@ -75,7 +75,7 @@ CRM_COLUMNS = {
         "margin": "毛利",
         "order_id": "订单号",
     },
-    "customers": {"customer_id": "客户编号", "acquisition_date": "首次合作日期", "region": "区域"},
+    "customers": {"customer_id": "客户编号", "name": "客户名称", "acquisition_date": "首次合作日期", "region": "区域"},
     "invoices": {
         "customer_id": "客户编号",
         "invoice_date": "开票日期",

@@ -161,6 +161,13 @@ def test_chinese_crm_export_runs_all_three_studies_from_outside_the_checkout(tmp
     inputs = set(manifest["inputs"])
     assert {str(tmp_path / "crm" / name) for name in ("sources.yaml", "订单.csv", "拜访.csv")} <= inputs
     assert manifest["studies"]["grading"]["dated_parameters"]["absolute_scale"] == 1.0
+    calls = pd.read_csv(run / "exports" / "call_list.csv", encoding="utf-8-sig", dtype={"customer_id": str})
+    assert (run / "exports" / "call_list.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese
+    sheet = pd.read_excel(run / "exports" / "call_list.xlsx", engine="calamine", dtype={"customer_id": str})
+    assert sheet["customer_id"].tolist() == calls["customer_id"].tolist()
+    assert calls["name"].str.startswith("华东机械有限公司").all() and "churned" not in calls
+    assert (calls["as_of"] == manifest["as_of"]).all() and calls["value_at_risk"].is_monotonic_decreasing
+    assert len(calls) == manifest["studies"]["churn"]["dated_parameters"]["capacity"]
     assert before == {p.name: p.read_bytes() for p in (tmp_path / "crm").iterdir()}  # inputs untouched
 
 
@@ -175,3 +182,31 @@ def test_a_history_too_short_for_one_study_skips_it_and_runs_the_others(tmp_path
     manifest = json.loads((tmp_path / "reports" / "short" / "manifest.json").read_text())
     assert manifest["skipped"] == ["grading"]
     assert manifest["studies"]["churn"]["status"] == "ok" and manifest["studies"]["value"]["status"] == "ok"
+
+
+def test_the_call_list_scores_the_last_day_and_names_what_fired(tmp_path):
+    from analysis.churn.frames import transaction_churn_frame
+    from analysis.studies import churn as study
+    from analysis.studies.call_list import WARNING_SIGNS, call_list
+
+    path = str(short_history(tmp_path))
+    transactions = load_transactions(path)
+    params = choose_from_data(ChurnParameters(data_source=path), transactions)[0]
+    grades = study.current_grades(transactions, params.as_of)
+    frame = study.with_grade_flags(
+        transaction_churn_frame(transactions, as_of=params.as_of, grades=grades, **params.frame_options())
+    )
+    model = study.fit_logistic(frame, study.transaction_formula(frame))
+    calls = call_list(model, transactions, params)
+    last = transactions["date"].max()
+    assert (calls["as_of"] == str(last.date())).all() and "churned" not in calls
+    assert len(calls) == params.capacity and calls["value_at_risk"].is_monotonic_decreasing
+    # The same list from data with any later row changed would need a later date: nothing after `last` exists,
+    # and the signals at `last` are those of the frame computed there.
+    now = transaction_churn_frame(
+        transactions, as_of=last, outcomes=False, **(params.frame_options() | {"data_end": last})
+    ).set_index("customer_id")
+    for row in calls.itertuples():
+        fired = [words for sign, words in WARNING_SIGNS.items() if now.loc[row.customer_id, sign] == 1]
+        assert row.signals == ("; ".join(fired) or "-")
+    assert set(calls["risk"]) <= {"low", "medium", "high"} and calls["action"].ne("-").all()

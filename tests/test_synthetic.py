@@ -90,7 +90,7 @@ def test_generator_leaves_global_random_state_alone():
 @pytest.mark.parametrize("table", TABLES)
 def test_each_table_passes_read_table_unchanged(data, table):
     frame = getattr(data, table)
-    assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name != "unit_price"]
+    assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name not in ("unit_price", "name")]
     checked = read_table(frame, table)
     pd.testing.assert_frame_equal(checked, frame)
     assert checked.dtypes.equals(frame.dtypes)
@@ -408,7 +408,7 @@ def test_design_holds_for_any_small_draw(n, seed, model, horizon):
     assert len(d.customers) == len(d.signals) == n
     for table in TABLES:
         frame = getattr(d, table)
-        assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name != "unit_price"]
+        assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name not in ("unit_price", "name")]
         assert frame.dtypes.equals(REFERENCE_DTYPES[table]), table
     assert _bought_in(d, d.as_of - 180 * DAY, d.as_of).all()
     if model == "logistic":

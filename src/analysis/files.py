@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
@@ -29,6 +30,7 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_table",
+    "write_xlsx",
 ]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
@@ -142,6 +144,40 @@ def write_csv(path: str | Path, table: pd.DataFrame, *, excel: bool = False) -> 
     safe = neutralise_formulas(table)
     with open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as stream:
         safe.to_csv(stream, index=False, lineterminator="\r\n")
+
+
+def write_xlsx(path: str | Path, table: pd.DataFrame, *, sheet: str = "list") -> None:
+    """Write ``table`` as an ``.xlsx`` sheet (xlsxwriter): text stays text, never a formula or a link.
+
+    Numbers are numbers, dates are dates (``yyyy-mm-dd``), missing cells are
+    empty; the header row is frozen and the columns are sized to their text.
+    """
+    import xlsxwriter
+
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    try:
+        with xlsxwriter.Workbook(str(path), options) as workbook:
+            sheet_ = workbook.add_worksheet(sheet[:31])
+            bold, day = workbook.add_format({"bold": True}), workbook.add_format({"num_format": "yyyy-mm-dd"})
+            for col, name in enumerate(table.columns):
+                sheet_.write_string(0, col, str(name), bold)
+                values = table[name]
+                width = max([len(str(name)), *(len(str(v)) for v in values.head(200))]) + 2
+                sheet_.set_column(col, col, min(width, 60))
+                for row, value in enumerate(values.tolist(), start=1):
+                    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+                        continue
+                    if isinstance(value, pd.Timestamp):
+                        sheet_.write_datetime(row, col, value.to_pydatetime(), day)
+                    elif isinstance(value, (bool, np.bool_)):
+                        sheet_.write_boolean(row, col, bool(value))
+                    elif isinstance(value, (int, float, np.integer, np.floating)):
+                        sheet_.write_number(row, col, float(value))
+                    else:
+                        sheet_.write_string(row, col, str(value))
+            sheet_.freeze_panes(1, 0)
+    except OSError as exc:
+        raise with_path(exc, path) from exc
 
 
 def write_table(path: str | Path, table: pd.DataFrame) -> None:

@@ -79,6 +79,7 @@ def transaction_churn_frame(
     data_end: str | pd.Timestamp | None = None,
     grades: pd.DataFrame | None = None,
     engine: Engine = "duckdb",
+    outcomes: bool = True,
 ) -> pd.DataFrame:
     """Point-in-time churn signals and outcomes of a transactions table.
 
@@ -118,6 +119,9 @@ def transaction_churn_frame(
         added as column ``grade``.
     engine : str or ibis backend
         Where the customer summaries run (:mod:`analysis.engines`).
+    outcomes : bool
+        ``False``: signals only, for scoring customers today (``as_of`` may
+        be the last day of data; no outcome columns, no horizon check).
 
     Returns
     -------
@@ -165,7 +169,7 @@ def transaction_churn_frame(
     window = check_whole_number("window_days", window_days, unit="days")
     drop = check_share("drop_size", drop_size, 0.0, 1.0, closed_high=False)
     factor = check_share("gap_factor", gap_factor, 0.0, np.inf)
-    if as_day + horizon * DAY > end:
+    if outcomes and as_day + horizon * DAY > end:
         raise ParameterError(
             "horizon_days",
             horizon_days,
@@ -218,6 +222,8 @@ def transaction_churn_frame(
         frame["grade"] = frame["customer_id"].map(
             grades.drop_duplicates("customer_id").set_index("customer_id")["grade"]
         )
+    if not outcomes:
+        return frame.reset_index(drop=True)
     # Outcomes: the first purchase in (as_of, data_end], never a signal.
     first_after = next_purchases(transactions, as_day, end, engine=engine).set_index("customer_id")["next_purchase"]
     next_days = (first_after.reindex(ids) - as_day).dt.days.to_numpy(dtype="float64")

@@ -49,6 +49,7 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
     ),
     "customers": (
         _ID,
+        ColumnSpec("name", "text", description="customer name (shown on call lists)"),
         ColumnSpec("acquisition_date", "datetime", nullable=True, description="first contract"),
         ColumnSpec("churned", "bool", description="customer has left (yes/no)"),
         ColumnSpec("churn_date", "datetime", nullable=True, description="date the customer left"),

@@ -55,12 +55,19 @@ def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
         value = out.get(key)
         if isinstance(value, str) and value and value not in NAMED_SOURCES:
             out[key] = str(Path(value).expanduser().absolute())
-    alerts = out.get("alerts_path")
-    if alerts:
-        safe_name("alerts_path", alerts)
-        if not alerts.lower().endswith(".csv"):
-            raise ParameterError("alerts_path", alerts, "a file name ending in .csv (written to the run's exports/)")
+    for name in EXPORT_PARAMETERS:
+        given = out.get(name)
+        if given:
+            safe_name(name, given)
+            if not given.lower().endswith(".csv"):
+                raise ParameterError(name, given, "a file name ending in .csv (written to the run's exports/)")
+    if study == "churn" and not out.get("call_list_path"):
+        out["call_list_path"] = "call_list.csv"  # a run always exports whom to call now
     return out
+
+
+#: Parameters naming an export file: one safe name, written into the run's ``exports/``.
+EXPORT_PARAMETERS = ("alerts_path", "call_list_path")
 
 
 def _as_lists(value: Any) -> Any:
@@ -198,10 +205,14 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
         "parameters": values,
     }
     given = values | {"metrics_path": str(metrics)}
-    if values.get("alerts_path"):
-        (folder / "exports").mkdir(exist_ok=True)
-        given["alerts_path"] = str(folder / "exports" / values["alerts_path"])
-        outcome["exports"] = [f"exports/{values['alerts_path']}"]
+    for name in EXPORT_PARAMETERS:
+        if values.get(name):
+            (folder / "exports").mkdir(exist_ok=True)
+            given[name] = str(folder / "exports" / values[name])
+            written = [values[name]] + (
+                [Path(values[name]).with_suffix(".xlsx").name] if name == "call_list_path" else []
+            )
+            outcome.setdefault("exports", []).extend(f"exports/{file}" for file in written)
     check_injected_source(translate_parameters("python3", "python", check_plain("parameters", given)), given)
     try:
         papermill.execute_notebook(

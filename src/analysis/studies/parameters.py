@@ -188,6 +188,9 @@ class ChurnParameters(StudyParameters):
     capacity: int = param(0, "customers the team can contact per period, K (0 means a tenth of the active customers)")
     capacities: list = param([], "values of K compared ([] means 1% to 50% of the active customers)")
     alerts_path: str = param("", 'export the alert list as CSV here ("" means no export)')
+    call_list_path: str = param(
+        "", 'export the call list (whom to call now) here as .csv and .xlsx ("" means no export; a run: exports/)'
+    )
     pseudonymise: bool = param(
         False, "replace customer ids by keyed pseudonyms (HMAC-SHA256) in the report and the export"
     )
