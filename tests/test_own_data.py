@@ -210,3 +210,15 @@ def test_the_call_list_scores_the_last_day_and_names_what_fired(tmp_path):
         fired = [words for sign, words in WARNING_SIGNS.items() if now.loc[row.customer_id, sign] == 1]
         assert row.signals == ("; ".join(fired) or "-")
     assert set(calls["risk"]) <= {"low", "medium", "high"} and calls["action"].ne("-").all()
+
+
+@pytest.mark.e2e
+def test_the_periodic_report_runs_on_a_source_file(tmp_path):
+    chinese_crm_export(tmp_path / "crm")
+    done = _run_outside(tmp_path, "report", "--data", "crm/sources.yaml", "--from", "2024-11", "--to", "2024-12")
+    assert done.returncode == 0, done.stderr[-3000:]
+    november = json.loads((tmp_path / "reports" / "2024-11" / "manifest.json").read_text())
+    assert november["studies"]["grading"]["dated_parameters"]["as_of"] == "2024-11-30"
+    assert november["studies"]["churn"]["dated_parameters"]["data_end"] == "2024-11-30"
+    assert november["as_of"] <= "2024-11-30"  # nothing after the period end entered it
+    assert (tmp_path / "reports" / "index.html").exists()

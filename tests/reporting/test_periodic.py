@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -10,15 +11,18 @@ import pytest
 from analysis.cli import main
 from analysis.errors import ParameterError
 from analysis.reporting.reproduce import compare_metrics
+from analysis.studies.dates import dated
+from analysis.studies.parameters import ChurnParameters
 from analysis.studies.periods import period_end, period_parameters
 
 
-def test_period_dates_use_only_data_up_to_the_period_end():
+def test_period_dates_use_only_data_up_to_the_period_end(cdnow):
     end = period_end("1998-05")
     assert end == pd.Timestamp("1998-05-31")
     grading = period_parameters("grading", end)
     assert grading["as_of"] == "1998-05-31"
-    churn = period_parameters("churn", end)
+    upto = cdnow[cdnow["date"] <= end]
+    churn = dataclasses.asdict(dated(ChurnParameters(**period_parameters("churn", end)), upto))
     # The churn model is scored where the outcome is known by the period end.
     assert pd.Timestamp(churn["validation_as_of"]) + pd.Timedelta(days=churn["horizon_days"]) <= end
     assert churn["data_end"] == "1998-05-31"

@@ -5,7 +5,8 @@ or size, ``[]`` for a list, ``-1`` for ``min_tenure_months``) is set here
 from the history the data holds: its first and last day and, for the alert
 capacities, how many customers are active. Values the user gave are kept and
 checked against the data. The shipped CDNOW data gets the dates of the
-published studies it is known for.
+published studies it is known for, unless a date anchors the study (a
+periodic report's period end): then the rules apply to it as to any data.
 
 A history too short for a study raises :class:`HistoryTooShort` (a
 :class:`~analysis.errors.ParameterError`) naming the study, the history it
@@ -150,7 +151,9 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
         raise DataError("no transactions", file=getattr(transactions, "attrs", {}).get("source"))
     choices = Choices([])
     values: dict[str, Any] = {}
-    reference = CDNOW_REFERENCE.get(type(params), {}) if params.data_source == "cdnow" else {}
+    anchored = bool(getattr(params, "as_of", "") or getattr(params, "data_end", ""))
+    shipped = params.data_source == "cdnow" and not anchored  # a report's period end anchors the rules instead
+    reference = CDNOW_REFERENCE.get(type(params), {}) if shipped else {}
     fields = {f.name for f in dataclasses.fields(params)}
     for name, unset in UNSET.items():
         if name not in fields:

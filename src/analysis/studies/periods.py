@@ -27,12 +27,11 @@ def period_end(period: str) -> pd.Timestamp:
 def period_parameters(study: str, end: pd.Timestamp, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A study's dates for the report of the period ending on ``end``, using only data up to ``end``.
 
-    - grading: ``as_of`` = the period end; the stability history covers the
-      12 months before it; the validity backtest stays inside the data.
-    - churn: signals need a known outcome, so the model is scored at
-      ``validation_as_of`` = period end minus the horizon (the last date whose
-      churn is known at the period end) and fitted three months earlier.
-    - value: ``as_of`` = the period end, calibration ending 39 weeks before.
+    The period end is the study's last day of data: ``as_of`` of the grading
+    and value studies, ``data_end`` of the churn study (whose model is scored
+    at the last date whose churn is known by then). Every other date, window
+    and size is chosen from the data up to ``end`` by the rules of
+    :mod:`analysis.studies.dates`, as in any run, and stated in the report.
 
     ``given`` parameters (from ``--params``/``-p``) set anything else; a
     given date would let data after the period end into the report, so it
@@ -44,22 +43,8 @@ def period_parameters(study: str, end: pd.Timestamp, given: Mapping[str, Any] | 
         raise ParameterError(
             dated[0], given[dated[0]], "no date: a report's dates come from its period (use analysis run for others)"
         )
-    if study == "grading":
-        dates = {"as_of": str(end.date()), "history_start": str((end - pd.DateOffset(months=11)).replace(day=1).date())}
-    elif study == "churn":
-        horizon = given.get("horizon_days", 90)
-        if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-            raise ParameterError("horizon_days", horizon, "a positive whole number of days")
-        scored = end - pd.Timedelta(days=horizon)
-        dates = {
-            "validation_as_of": str(scored.date()),
-            "as_of": str((scored - pd.DateOffset(months=3)).date()),
-            "data_end": str(end.date()),
-        }
-    elif study == "value":
-        dates = {"as_of": str(end.date()), "calibration_end": str((end - pd.Timedelta(weeks=39)).date())}
-    else:
-        dates = {}
+    anchor = {"grading": "as_of", "churn": "data_end", "value": "as_of"}.get(study)
+    dates = {anchor: str(end.date())} if anchor else {}
     return resolve_parameters(study, dates | given)
 
 
