@@ -166,13 +166,7 @@ def _read_raw(
     if path.is_dir():
         if not any(path.rglob("*.parquet")):
             raise DataError("is a folder without Parquet files", file=file)
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"unreadable Parquet folder ({exc})", file=file) from exc
-        if frame.empty:
-            raise DataError("no data rows", file=file)
-        return frame, file, np.arange(len(frame)) + 1, "row"
+        return _read_parquet(path, "Parquet folder")
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return read_spreadsheet(path, sheet=sheet, date_format=date_format)
     if sheet is not None:
@@ -184,13 +178,7 @@ def _read_raw(
     if path.suffix.lower() in PARQUET_SUFFIXES:
         if not head.startswith(b"PAR1"):
             raise DataError("not a Parquet file (no PAR1 magic bytes)", file=file)
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"unreadable Parquet file ({exc})", file=file) from exc
-        if frame.empty:
-            raise DataError("no data rows", file=file)
-        return frame, file, np.arange(len(frame)) + 1, "row"
+        return _read_parquet(path, "Parquet file")
     compressed = path.suffix.lower() in {".gz", ".bz2", ".zst", ".lz4"}
     if not compressed:
         if head.startswith(b"PAR1"):
@@ -207,6 +195,17 @@ def _read_raw(
         if not compressed or exc.errno is not None:
             raise
         raise DataError(f"not a readable {path.suffix} compressed file ({exc})", file=file) from exc
+
+
+def _read_parquet(path: Path, what: str) -> tuple[pd.DataFrame, str, Any, str]:
+    """A Parquet file or folder (hive partitions) as a frame, rows numbered from 1."""
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"unreadable {what} ({exc})", file=str(path)) from exc
+    if frame.empty:
+        raise DataError("no data rows", file=str(path))
+    return frame, str(path), np.arange(len(frame)) + 1, "row"
 
 
 def _read_csv_text(path: Path, *, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str, Any, str]:

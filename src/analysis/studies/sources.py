@@ -22,7 +22,12 @@ __all__ = ["SYNTHETIC_B2B", "load_tables", "load_transactions"]
 SYNTHETIC_B2B = "synthetic_b2b"
 
 
-def load_transactions(
+def load_transactions(source: str, **options: Any) -> pd.DataFrame:
+    """The transactions of a study's data source, validated (:func:`load_tables` with ``tables=("transactions",)``)."""
+    return load_tables(source, tables=("transactions",), **options)["transactions"]
+
+
+def load_tables(
     source: str,
     *,
     columns: Mapping[str, str] | None = None,
@@ -31,9 +36,13 @@ def load_transactions(
     up_to: str | pd.Timestamp | None = None,
     later_rows: str = "refuse",
     today: str | pd.Timestamp | None = None,
+    tables: tuple[str, ...] | None = None,
     **formats: Any,
-) -> pd.DataFrame:
-    """Transactions of a study's data source.
+) -> dict[str, pd.DataFrame]:
+    """Every table of a study's data source (or those named in ``tables``), validated.
+
+    The shipped CDNOW data has transactions only; the synthetic source has
+    every table of the contract; a user's source file has the tables it lists.
 
     Parameters
     ----------
@@ -56,6 +65,8 @@ def load_transactions(
         (default), or left out and counted in ``attrs["rows_after_as_of"]``.
     today : date, optional
         The date of the run (default: the machine's date).
+    tables : tuple of str, optional
+        Only these tables (the transactions are always read).
     **formats
         How a transactions file is written (:data:`analysis.data.sources.FORMAT_OPTIONS`:
         ``date_format``, ``encoding``, ``delimiter``, ``decimal``, ``thousands``,
@@ -63,38 +74,8 @@ def load_transactions(
 
     Returns
     -------
-    pandas.DataFrame
-        A validated transactions table; ``attrs["source"]`` names it.
-    """
-    return load_tables(
-        source,
-        columns=columns,
-        seed=seed,
-        synthetic_customers=synthetic_customers,
-        up_to=up_to,
-        later_rows=later_rows,
-        today=today,
-        tables=("transactions",),
-        **formats,
-    )["transactions"]
-
-
-def load_tables(
-    source: str,
-    *,
-    columns: Mapping[str, str] | None = None,
-    seed: int = 0,
-    synthetic_customers: int = 2000,
-    up_to: str | pd.Timestamp | None = None,
-    later_rows: str = "refuse",
-    today: str | pd.Timestamp | None = None,
-    tables: tuple[str, ...] | None = None,
-    **formats: Any,
-) -> dict[str, pd.DataFrame]:
-    """Every table of a study's data source (or those named in ``tables``), validated; see :func:`load_transactions`.
-
-    The shipped CDNOW data has transactions only; the synthetic source has
-    every table of the contract; a user's source file has the tables it lists.
+    dict of str to DataFrame
+        Validated tables by contract name; ``attrs["source"]`` names each file.
     """
     check_option("later_rows", later_rows, LATER_ROWS)
     today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
@@ -127,7 +108,7 @@ def load_tables(
     else:
         described = data_sources(source, columns=columns, **formats)
         for name, table in described.tables.items():
-            if tables is None or name in tables:
+            if tables is None or name in tables or name == "transactions":
                 found[name] = _read(table, end, later_rows, after)
         label = found["transactions"].attrs.get("source", source)
     if named:
