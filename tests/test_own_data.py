@@ -168,6 +168,10 @@ def test_chinese_crm_export_runs_all_three_studies_from_outside_the_checkout(tmp
     assert calls["name"].str.startswith("华东机械有限公司").all() and "churned" not in calls
     assert (calls["as_of"] == manifest["as_of"]).all() and calls["value_at_risk"].is_monotonic_decreasing
     assert len(calls) == manifest["studies"]["churn"]["dated_parameters"]["capacity"]
+    joined = pd.read_csv(run / "exports" / "customers.csv", encoding="utf-8-sig", dtype={"customer_id": str})
+    assert joined["customer_id"].is_unique and set(calls["customer_id"]) <= set(joined["customer_id"])
+    assert {"grade", "segment", "tier", "clv", "p_alive", "risk", "action"} <= set(joined.columns)
+    assert joined["p_alive"].dropna().between(0, 1).all() and (run / "exports" / "customers.xlsx").exists()
     assert before == {p.name: p.read_bytes() for p in (tmp_path / "crm").iterdir()}  # inputs untouched
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "FORMULA_STARTS",
     "neutralise_formulas",
     "publish_file",
+    "publish_table",
     "with_path",
     "write_csv",
     "write_json",
@@ -178,6 +179,11 @@ def write_xlsx(path: str | Path, table: pd.DataFrame, *, sheet: str = "list") ->
             sheet_.freeze_panes(1, 0)
     except OSError as exc:
         raise with_path(exc, path) from exc
+
+
+def publish_table(path: str | Path, table: pd.DataFrame, *, mode: int = 0o600) -> Path:
+    """Write a table (:func:`write_table`) atomically, never over an existing file (:func:`publish_file`)."""
+    return publish_file(path, lambda staging: write_table(staging, table), mode=mode)
 
 
 def write_table(path: str | Path, table: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ from analysis.data.datasets import DATASETS
 from analysis.errors import ParameterError
 from analysis.parameters import check_injected_source, check_plain, safe_name
 from analysis.privacy import read_pseudonym_key
+from analysis.reporting.exports import STUDY_CUSTOMERS
 from analysis.studies.dates import HistoryTooShort, choose_from_data
 from analysis.studies.registry import STUDIES
 from analysis.studies.sources import SYNTHETIC_B2B, load_tables
@@ -59,15 +60,18 @@ def run_parameters(study: str, values: Mapping[str, Any]) -> dict[str, Any]:
         given = out.get(name)
         if given:
             safe_name(name, given)
-            if not given.lower().endswith(".csv"):
-                raise ParameterError(name, given, "a file name ending in .csv (written to the run's exports/)")
+            suffix = ".parquet" if name == "customers_path" else ".csv"
+            if not given.lower().endswith(suffix):
+                raise ParameterError(name, given, f"a file name ending in {suffix} (written to the run's exports/)")
     if study == "churn" and not out.get("call_list_path"):
         out["call_list_path"] = "call_list.csv"  # a run always exports whom to call now
+    if study in STUDY_CUSTOMERS and not out.get("customers_path"):
+        out["customers_path"] = STUDY_CUSTOMERS[study]  # joined into exports/customers.csv after the run
     return out
 
 
 #: Parameters naming an export file: one safe name, written into the run's ``exports/``.
-EXPORT_PARAMETERS = ("alerts_path", "call_list_path")
+EXPORT_PARAMETERS = ("alerts_path", "call_list_path", "customers_path")
 
 
 def _as_lists(value: Any) -> Any:

@@ -29,6 +29,7 @@ from analysis.reporting.execute import (
     run_parameters,
     run_study,
 )
+from analysis.reporting.exports import write_customer_table
 from analysis.reporting.folders import atomic_run_folder
 
 __all__ = ["RunResult", "execute_run"]
@@ -127,7 +128,9 @@ def execute_run(
             studies[study] = run_study(study, run.staging, plan.values)
             studies[study]["dated_parameters"] = _recordable(plan.dated)
             studies[study]["chosen"] = plan.chosen.to_dict("records")
+        joined = write_customer_table(run.staging)
         manifest = _manifest(command or {}, parameters, started, engine=engine)
+        manifest["exports"] = [str(p.relative_to(run.staging)) for p in joined]
         manifest["as_of"] = last  # the last day of the studied data
         manifest["data"] = {label: facts for label, (facts, _) in data.items()}
         # The shipped data must be unchanged by the run (dataset_path verifies the checksums).

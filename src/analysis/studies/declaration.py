@@ -36,7 +36,7 @@ def param(default: Any, meaning: str) -> Any:
 
 
 #: Shared parameters written after a study's own in its parameters cell (the data ones come first).
-TRAILING = ("synthetic_customers", "random_seed", "engine", "metrics_path")
+TRAILING = ("synthetic_customers", "random_seed", "engine", "metrics_path", "customers_path")
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ class StudyParameters:
         "duckdb", 'where the customer summaries run: "duckdb" (embedded), "spark", or an Ibis connection URL'
     )
     metrics_path: str = param("", 'write the headline metrics JSON here ("" means nowhere)')
+    customers_path: str = param(
+        "", 'write this study\'s one row per customer here as .parquet ("" means nowhere; a run: exports/)'
+    )
 
     def __post_init__(self) -> None:
         check_types(self)

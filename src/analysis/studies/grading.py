@@ -327,3 +327,9 @@ def headline_metrics(
         "spearman_rho": {s: r(v) for s, v in scored["spearman_rho"].items()},
         "recommended_scheme": str(rank_schemes(comparison)["scheme"].iloc[0]),
     }
+
+
+def customer_grades(grading: Any, params: GradingParameters) -> pd.DataFrame:
+    """One row per customer for the run's customer table: ``customer_id``, ``grade``, ``grade_status``, ``as_of``."""
+    table = grading.customers[["customer_id", "grade", "status"]].rename(columns={"status": "grade_status"})
+    return table.assign(grade=table["grade"].astype("object"), as_of=params.as_of).reset_index(drop=True)

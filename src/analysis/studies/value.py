@@ -323,3 +323,13 @@ def headline_metrics(
         ),
         "largest_value_at_risk_cell": f"{cells.iloc[0]['tier']} x {cells.iloc[0]['risk']}",
     }
+
+
+def customer_tiers(values: pd.DataFrame, cells: pd.DataFrame, params: ValueParameters) -> pd.DataFrame:
+    """One row per customer for the run's customer table: RFM segment, tiers, CLV, ``p_alive``, risk and action."""
+    actions = cells.set_index(["tier", "risk"])["action"]
+    keys = zip(values["tier"].astype("object"), values["risk"].astype("object"), strict=True)
+    table = values[["customer_id", "segment", "tier", "absolute_tier", "p_alive", "clv", "risk"]].astype(
+        {"segment": "object", "tier": "object", "absolute_tier": "object", "risk": "object"}
+    )
+    return table.assign(action=[actions.get(key, "-") for key in keys], as_of=params.as_of).reset_index(drop=True)
