@@ -90,6 +90,11 @@ def test_rank_schemes_orders_by_mean_rank_then_workload():
     level = comparison.assign(kept_grade=[0.9, 0.8, 0.1], spearman_rho=[0.4, 0.5, 0.1], capture_gain=[0.3, 0.3, 0.1])
     assert study.rank_schemes(level)["scheme"].tolist()[:2] == ["y", "x"]
     assert "ties on mean rank with x" in study.recommendation(level)
+    # A scheme with nearly everybody in its best grade keeps everybody's grade: never "most stable", not ranked.
+    everybody = comparison.assign(kept_grade=[0.99, 0.8, 0.7], top_grade_customers=[0.995, 0.2, 0.2])
+    text = study.recommendation(everybody)
+    assert "Most stable: y" in text and "Not ranked: x (100% in its best grade)" in text
+    assert not text.startswith("Recommended: x")
 
 
 @pytest.fixture(scope="module")

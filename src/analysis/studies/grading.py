@@ -270,8 +270,30 @@ def rank_schemes(comparison: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: A scheme whose best grade holds more than this share of graded customers does not tell customers apart.
+DEGENERATE_TOP_SHARE = 0.9
+
+
 def recommendation(comparison: pd.DataFrame) -> str:
-    """A short recommendation computed from the scheme comparison (rule: :func:`rank_schemes`)."""
+    """A short recommendation computed from the scheme comparison (rule: :func:`rank_schemes`).
+
+    A scheme that puts more than :data:`DEGENERATE_TOP_SHARE` of the graded
+    customers in its best grade (absolute tiers on the wrong money scale) is
+    not a grading: it is left out of the ranking and named, so that it is
+    never called "most stable" for keeping everybody in one grade.
+    """
+    degenerate = comparison.get("top_grade_customers", pd.Series(0.0, index=comparison.index)) > DEGENERATE_TOP_SHARE
+    left_out = ""
+    if degenerate.any() and not degenerate.all():
+        names = ", ".join(
+            f"{row.scheme} ({row.top_grade_customers:.0%} in its best grade)"
+            for row in comparison[degenerate].itertuples()
+        )
+        left_out = (
+            f" Not ranked: {names}; a grade holding nearly everybody tells no customer apart "
+            "(for absolute tiers, check currency and absolute_scale)."
+        )
+        comparison = comparison[~degenerate]
     ranked = rank_schemes(comparison)
     best = ranked.iloc[0]
     tied = ranked[(ranked["mean_rank"] == best["mean_rank"]) & (ranked["scheme"] != best["scheme"])]
@@ -290,6 +312,7 @@ def recommendation(comparison: pd.DataFrame) -> str:
         f"{separating['spearman_rho']:.2f}); lightest workload: {light['scheme']} "
         f"({light['calls_per_month']:,.0f} calls and {light['visits_per_month']:,.0f} visits a month). Schemes with "
         f"more grades tend to score higher rank correlations and lower retention, so read close calls with care."
+        f"{left_out}"
     )
 
 
