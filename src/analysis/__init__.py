@@ -6,9 +6,9 @@ checks)::
 
     command line   cli (argument parsing only) · cli.data_flags (--data, format flags, messages in flag words)
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
-                   reporting.run (a run, its manifest) · reporting.reproduce · reporting.index
+                   reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
-                   studies.grading · studies.churn · studies.value
+                   studies.grading · studies.churn · studies.call_list (whom to call now) · studies.value
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.concentration · grading.stability
                    grading.validity · grading.policy                                       (study 1)
