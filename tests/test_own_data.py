@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.churn.models import fit_logistic
 from analysis.cli import command_line_words
 from analysis.data.sources import data_sources
 from analysis.errors import DataError, ParameterError
@@ -200,8 +201,8 @@ def test_the_call_list_scores_the_last_day_and_names_what_fired(tmp_path):
     frame = study.with_grade_flags(
         transaction_churn_frame(transactions, as_of=params.as_of, grades=grades, **params.frame_options())
     )
-    model = study.fit_logistic(frame, study.transaction_formula(frame))
-    calls = call_list(model, transactions, params)
+    model = fit_logistic(frame, study.transaction_formula(frame))
+    calls = call_list(model, {"transactions": transactions}, params)
     last = transactions["date"].max()
     assert (calls["as_of"] == str(last.date())).all() and "churned" not in calls
     assert len(calls) == params.capacity and calls["value_at_risk"].is_monotonic_decreasing
@@ -211,7 +212,7 @@ def test_the_call_list_scores_the_last_day_and_names_what_fired(tmp_path):
         transactions, as_of=last, outcomes=False, **(params.frame_options() | {"data_end": last})
     ).set_index("customer_id")
     for row in calls.itertuples():
-        fired = [words for sign, words in WARNING_SIGNS.items() if now.loc[row.customer_id, sign] == 1]
+        fired = [words for sign, words in WARNING_SIGNS.items() if sign in now and now.loc[row.customer_id, sign] == 1]
         assert row.signals == ("; ".join(fired) or "-")
     assert set(calls["risk"]) <= {"low", "medium", "high"} and calls["action"].ne("-").all()
 
@@ -226,3 +227,33 @@ def test_the_periodic_report_runs_on_a_source_file(tmp_path):
     assert november["studies"]["churn"]["dated_parameters"]["data_end"] == "2024-11-30"
     assert november["as_of"] <= "2024-11-30"  # nothing after the period end entered it
     assert (tmp_path / "reports" / "index.html").exists()
+
+
+def test_the_churn_frame_measures_the_b2b_signs_of_the_crm_tables_and_nothing_after_as_of(tmp_path):
+    from analysis.studies import churn as study
+
+    tables = load_tables(str(chinese_crm_export(tmp_path / "crm")))
+    params = choose_from_data(ChurnParameters(data_source="x.yaml"), tables["transactions"])[0]
+    frame = study.study_frame(tables, params, params.as_of)
+    for sign in ("late_payments", "overdue_receivables", "collections_imbalance", "complaint", "contact_gap"):
+        assert sign in frame and sign in study.frame_signals(frame)
+    assert study.describe_unmeasured(tables) == ""
+    # Anything after as_of (later invoices, payments, complaints, visits) changes nothing at as_of.
+    cut = pd.Timestamp(params.as_of)
+    changed = dict(tables)
+    invoices = tables["invoices"].copy()
+    later = invoices["invoice_date"] > cut
+    invoices.loc[later, "amount"] *= 7
+    invoices.loc[invoices["paid_date"] > cut, "paid_date"] = pd.NaT
+    changed["invoices"] = invoices
+    changed["complaints"] = tables["complaints"][tables["complaints"]["date"] <= cut]
+    visits = tables["contacts"]
+    changed["contacts"] = pd.concat([visits, visits.assign(date=cut + pd.Timedelta(days=1))], ignore_index=True)
+    again = study.study_frame(changed, params, params.as_of)
+    signals = [c for c in frame.columns if c not in ("churned", "time_to_next_purchase", "bought_again")]
+    pd.testing.assert_frame_equal(frame[signals], again[signals])
+    # Without a complaints table its signs are not measured, and the report says which table would enable them.
+    fewer = {name: table for name, table in tables.items() if name != "complaints"}
+    partial = study.study_frame(fewer, params, params.as_of)
+    assert "complaint" not in partial and "late_payments" in partial
+    assert "needs a complaints table" in study.describe_unmeasured(fewer)

@@ -65,6 +65,7 @@ class FrameOptions(TypedDict, total=False):
     gap_factor: float
     grades: pd.DataFrame | None
     engine: Engine
+    outcomes: bool
 
 
 def transaction_churn_frame(

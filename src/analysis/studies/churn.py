@@ -9,26 +9,26 @@ the description of each).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.churn.alerts import AlertList
-from analysis.churn.b2b import b2b_churn_frame
+from analysis.churn.crm import churn_frame, unmeasured_signs
 from analysis.churn.frames import transaction_churn_frame
 from analysis.churn.measures import signal_table
-from analysis.churn.models import CoxModel, LogisticModel, fit_logistic
-from analysis.churn.signals import TRANSACTION_SIGNALS
+from analysis.churn.models import CoxModel, LogisticModel
+from analysis.churn.signals import B2B_SIGNALS, TRANSACTION_SIGNALS
 from analysis.churn.validation import Validation
 from analysis.engines.summaries import customer_summary
 from analysis.errors import DataError
 from analysis.grading.grades import grade_customers
 from analysis.privacy import pseudonymise, read_pseudonym_key
+from analysis.studies.churn_reference import describe_planted, planted_effects_check, reference_note
 from analysis.studies.parameters import ChurnParameters
 from analysis.studies.text import p_value_text, percent
-from analysis.synthetic.effects import SIGNALS as PLANTED_SIGNALS
-from analysis.synthetic.generate import generate_b2b
 
 __all__ = [
     "churn_by_horizon",
@@ -41,12 +41,16 @@ __all__ = [
     "describe_signals",
     "describe_strongest",
     "describe_survival",
+    "describe_unmeasured",
     "describe_validation",
+    "frame_signals",
     "headline_metrics",
     "planted_effects_check",
     "pseudonym_key",
+    "reference_note",
     "score",
     "shown_alerts",
+    "study_frame",
     "survival_signal",
     "transaction_formula",
     "with_grade_flags",
@@ -65,7 +69,41 @@ TRANSACTION_TERMS = (
     ("occasions", "np.log1p(occasions)"),
     ("trailing_value", "np.log1p(trailing_value)"),
     ("grade_a", "grade_a"),
+    ("late_payments", "late_payments"),
+    ("overdue_receivables", "overdue_receivables"),
+    ("collections_imbalance", "collections_imbalance"),
+    ("complaint", "complaint"),
+    ("contact_gap", "contact_gap"),
 )
+
+
+def study_frame(
+    tables: Mapping[str, pd.DataFrame], params: ChurnParameters, as_of: str | pd.Timestamp, *, outcomes: bool = True
+) -> pd.DataFrame:
+    """The study's churn frame at ``as_of``: transaction signals, the B2B signs its tables allow, grade flags.
+
+    ``outcomes=False`` scores today (``as_of`` the last day of data): signals only.
+    """
+    transactions = tables["transactions"]
+    grades = current_grades(transactions, as_of, params.engine)
+    options = params.frame_options() | {"grades": grades, "outcomes": outcomes}
+    if not outcomes:
+        options["data_end"] = as_of
+    return with_grade_flags(churn_frame(tables, as_of=as_of, **options))
+
+
+def frame_signals(frame: pd.DataFrame) -> list[str]:
+    """The signals of a study frame measured in the signal table (transaction, B2B where present, grade)."""
+    return [*TRANSACTION_SIGNALS, *(s for s in B2B_SIGNALS if s in frame), "grade_a", "ungraded"]
+
+
+def describe_unmeasured(tables: Mapping[str, pd.DataFrame]) -> str:
+    """Which of the domain notes' B2B warning signs the data cannot measure, and the table that would enable each."""
+    missing = unmeasured_signs(tables)
+    if missing.empty:
+        return ""
+    listed = "; ".join(f"{row.meaning} (needs {row.needs})" for row in missing.itertuples())
+    return f"Not measured with this data: {listed}. Add the table to the source file to measure them."
 
 
 def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
@@ -170,41 +208,6 @@ def shown_alerts(alerts: AlertList, key: bytes | None, rows: int = 10) -> pd.Dat
 def score(model: LogisticModel, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the model's ``churn_probability`` (a new frame)."""
     return frame.assign(churn_probability=model.predict(frame).to_numpy())
-
-
-def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
-    """Run the study's pipeline on SYNTHETIC B2B data and compare with the planted odds ratios.
-
-    The synthetic base (:func:`analysis.synthetic.generate.generate_b2b`, logistic
-    churn model) has known effects of late payments, complaints, contact
-    gaps and frequency drops; the signals are recomputed by
-    :func:`analysis.churn.b2b.b2b_churn_frame` and a logistic regression is fitted.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per planted signal: ``signal``, ``true_odds_ratio``,
-        ``odds_ratio``, ``lower_95``, ``upper_95``, ``covered``.
-    """
-    data = generate_b2b(params.synthetic_customers, seed=params.random_seed)
-    frame = b2b_churn_frame(
-        data.customers,
-        data.transactions,
-        data.invoices,
-        data.complaints,
-        data.contacts,
-        as_of=data.as_of,
-        horizon_days=data.horizon_days,
-        engine=params.engine,
-    )
-    model = fit_logistic(frame, "churned ~ " + " + ".join(PLANTED_SIGNALS) + " + C(region)")
-    truth = data.true_effects.set_index("signal")["ratio"]
-    table = model.odds_ratios.loc[list(PLANTED_SIGNALS), ["odds_ratio", "lower_95", "upper_95"]]
-    table = table.assign(true_odds_ratio=truth.reindex(table.index).to_numpy())
-    table["covered"] = (table["lower_95"] <= table["true_odds_ratio"]) & (table["true_odds_ratio"] <= table["upper_95"])
-    return table.reset_index().rename(columns={"term": "signal"})[
-        ["signal", "true_odds_ratio", "odds_ratio", "lower_95", "upper_95", "covered"]
-    ]
 
 
 def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnParameters) -> str:
@@ -340,16 +343,6 @@ def describe_alerts(coverage: pd.Series, capacity: int, churn_rate: float | None
     return "".join(parts) + "."
 
 
-def describe_planted(planted: pd.DataFrame) -> str:
-    """One sentence on the synthetic check of :func:`planted_effects_check`."""
-    missed = planted.loc[~planted["covered"], "signal"].tolist()
-    return (
-        f"{int(planted['covered'].sum())} of {len(planted)} planted odds ratios lie inside their 95% intervals"
-        + (f" (missed: {', '.join(missed)})" if missed else "")
-        + "; over many seeds about 95% should, which the test suite checks."
-    )
-
-
 def headline_metrics(
     params: ChurnParameters,
     frame: pd.DataFrame,
@@ -387,30 +380,3 @@ def headline_metrics(
         "synthetic_planted_effects_covered": None if planted is None else int(planted["covered"].sum()),
         "synthetic_planted_effects": None if planted is None else len(planted),
     }
-
-
-#: The reference sections' introductions, shown when they run.
-REFERENCE_SECTIONS = {
-    "subscriptions": (
-        "The shipped IBM Telco data: contract, tenure, payment method, charges and services of 7,043 subscribers, "
-        "churn given. The table is a snapshot: tenure and charges describe churners *when they left*, so these are "
-        "associations, not early warnings."
-    ),
-    "planted": (
-        "On **synthetic** B2B data (generated by `analysis.synthetic`, clearly not real customers) churn is planted "
-        "with known odds ratios for late payments (2 or more late invoices in a quarter), a complaint in the last "
-        "quarter, a contact gap over 30 days and a frequency drop. The same pipeline recomputes the signals from "
-        "the raw tables and fits the logistic model."
-    ),
-}
-
-
-def reference_note(params: ChurnParameters, section: str) -> str:
-    """A reference section's introduction when it runs; otherwise a sentence saying why it does not."""
-    if params.with_reference:
-        return REFERENCE_SECTIONS[section]
-    return (
-        "*Not run for this data*: the reference sections check the method on other data (a subscription "
-        "base, synthetic customers with planted effects), not your customers; they run on the shipped data, "
-        'or with `reference_sections = "yes"`.'
-    )
