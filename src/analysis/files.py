@@ -26,6 +26,7 @@ __all__ = [
     "FORMULA_STARTS",
     "neutralise_formulas",
     "publish_file",
+    "publish_for_excel",
     "publish_table",
     "with_path",
     "write_csv",
@@ -179,6 +180,17 @@ def write_xlsx(path: str | Path, table: pd.DataFrame, *, sheet: str = "list") ->
             sheet_.freeze_panes(1, 0)
     except OSError as exc:
         raise with_path(exc, path) from exc
+
+
+def publish_for_excel(csv_path: str | Path, table: pd.DataFrame, *, sheet: str) -> list[Path]:
+    """A table as ``.csv`` (UTF-8 BOM, formula-safe) and ``.xlsx`` beside it: atomic, owner-only, never overwriting."""
+    csv_path = Path(csv_path)
+    return [
+        publish_file(csv_path, lambda staging: write_csv(staging, table, excel=True), mode=0o600),
+        publish_file(
+            csv_path.with_suffix(".xlsx"), lambda staging: write_xlsx(staging, table, sheet=sheet), mode=0o600
+        ),
+    ]
 
 
 def publish_table(path: str | Path, table: pd.DataFrame, *, mode: int = 0o600) -> Path:

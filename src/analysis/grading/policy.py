@@ -21,6 +21,7 @@ __all__ = [
     "SERVICE_POLICY",
     "VALUE_RISK_ACTIONS",
     "service_policy",
+    "tier_ranks",
     "workload",
 ]
 
@@ -176,3 +177,14 @@ VALUE_RISK_ACTIONS = pd.DataFrame(
     ],
     columns=["tier_rank", "risk", "action"],
 )
+
+
+def tier_ranks(labels: list[str]) -> dict[str, str]:
+    """Each tier's rank in :data:`VALUE_RISK_ACTIONS`: ``top`` the first (best), ``bottom`` the last, else ``middle``.
+
+    Examples
+    --------
+    >>> tier_ranks(["A", "B", "C"])
+    {'A': 'top', 'B': 'middle', 'C': 'bottom'}
+    """
+    return {t: "top" if i == 0 else ("bottom" if i == len(labels) - 1 else "middle") for i, t in enumerate(labels)}

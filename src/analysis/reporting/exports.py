@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.files import publish_file, write_csv, write_xlsx
+from analysis.files import publish_for_excel
 
 __all__ = ["STUDY_CUSTOMERS", "write_customer_table"]
 
@@ -37,10 +37,4 @@ def write_customer_table(folder: Path) -> list[Path]:
         table = frame if table is None else table.merge(frame, on="customer_id", how="outer")
     assert table is not None
     table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    csv_path = exports / "customers.csv"
-    return [
-        publish_file(csv_path, lambda staging: write_csv(staging, table, excel=True), mode=0o600),
-        publish_file(
-            exports / "customers.xlsx", lambda staging: write_xlsx(staging, table, sheet="customers"), mode=0o600
-        ),
-    ]
+    return publish_for_excel(exports / "customers.csv", table, sheet="customers")

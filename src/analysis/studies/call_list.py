@@ -19,8 +19,8 @@ import pandas as pd
 from analysis.churn.alerts import alert_list
 from analysis.churn.models import LogisticModel
 from analysis.engines.rows import date_range
-from analysis.files import publish_file, write_csv, write_xlsx
-from analysis.grading.policy import VALUE_RISK_ACTIONS
+from analysis.files import publish_for_excel
+from analysis.grading.policy import VALUE_RISK_ACTIONS, tier_ranks
 from analysis.privacy import pseudonymise
 from analysis.studies.churn import score, study_frame
 from analysis.studies.parameters import ChurnParameters
@@ -84,8 +84,7 @@ def call_list(
     words = np.array([WARNING_SIGNS[s] for s in signs], dtype=object)
     ranked["signals"] = ["; ".join(words[row]) or "-" for row in fired]
     ranked["risk"] = risk_bands(ranked["churn_probability"]).astype("str").to_numpy()
-    labels = [g for g in ("A", "B", "C") if g in set(scored["grade"].dropna())]
-    rank = {g: "top" if i == 0 else ("bottom" if i == len(labels) - 1 else "middle") for i, g in enumerate(labels)}
+    rank = tier_ranks([g for g in ("A", "B", "C") if g in set(scored["grade"].dropna())])
     actions = VALUE_RISK_ACTIONS.set_index(["tier_rank", "risk"])["action"]
     ranked["action"] = [
         actions.get((rank.get(g, "bottom"), r), "-") for g, r in zip(ranked["grade"], ranked["risk"], strict=True)
@@ -109,11 +108,4 @@ def export_call_list(table: pd.DataFrame, path: str | Path) -> list[Path]:
     existing file is never overwritten; files are written atomically and
     readable by their owner only (customer lists).
     """
-    csv_path = Path(path).with_suffix(".csv")
-    written = [
-        publish_file(csv_path, lambda staging: write_csv(staging, table, excel=True), mode=0o600),
-        publish_file(
-            csv_path.with_suffix(".xlsx"), lambda staging: write_xlsx(staging, table, sheet="call list"), mode=0o600
-        ),
-    ]
-    return written
+    return publish_for_excel(Path(path).with_suffix(".csv"), table, sheet="call list")

@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.checks import check_increasing, require_columns
 from analysis.errors import DataError, ParameterError
 from analysis.grading.grades import grade_frame
-from analysis.grading.policy import VALUE_RISK_ACTIONS
+from analysis.grading.policy import VALUE_RISK_ACTIONS, tier_ranks
 from analysis.grading.schemes import Scheme, make_scheme
 
 __all__ = [
@@ -318,9 +318,7 @@ def value_risk_matrix(
     )
     total = cells["value_at_risk"].sum()
     cells["share_of_value_at_risk"] = cells["value_at_risk"] / total if total > 0 else np.nan
-    tiers = list(frame[tier].cat.categories)
-    rank = {t: "top" if i == 0 else ("bottom" if i == len(tiers) - 1 else "middle") for i, t in enumerate(tiers)}
-    cells["tier_rank"] = cells["tier"].astype(object).map(rank)
+    cells["tier_rank"] = cells["tier"].astype(object).map(tier_ranks(list(frame[tier].cat.categories)))
     policy = actions.set_index(["tier_rank", "risk"])["action"]
     keys = list(zip(cells["tier_rank"], cells["risk"].astype(object), strict=True))
     missing = [k for k in keys if k not in policy.index]
