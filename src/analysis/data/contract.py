@@ -31,7 +31,7 @@ MAX_MONEY = 1e14
 
 
 #: Columns holding money, checked against :data:`MAX_MONEY`.
-MONEY_COLUMNS = frozenset({"amount", "margin", "unit_price"})
+MONEY_COLUMNS = frozenset({"amount", "margin", "unit_price", "paid_amount", "credit_limit"})
 
 
 #: The data contract: for each table, its columns in output order.
@@ -46,6 +46,7 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("margin", "number", description="gross margin of the line"),
         ColumnSpec("region", "text", description="sales region"),
         ColumnSpec("channel", "text", description="sales channel"),
+        ColumnSpec("salesperson", "text", description="salesperson (account owner) of the order"),
     ),
     "customers": (
         _ID,
@@ -54,6 +55,9 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("churned", "bool", description="customer has left (yes/no)"),
         ColumnSpec("churn_date", "datetime", nullable=True, description="date the customer left"),
         ColumnSpec("region", "text", description="sales region"),
+        ColumnSpec("industry", "text", description="the customer's industry"),
+        ColumnSpec("credit_limit", "number", nullable=True, description="credit limit granted (money)"),
+        ColumnSpec("payment_terms_days", "number", nullable=True, description="payment terms granted, in days"),
     ),
     "invoices": (
         _ID,
@@ -61,16 +65,24 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("due_date", "datetime", True, description="payment due"),
         ColumnSpec("paid_date", "datetime", nullable=True, description="paid on; empty = unpaid"),
         ColumnSpec("amount", "number", True, description="invoiced amount"),
+        ColumnSpec(
+            "paid_amount",
+            "number",
+            nullable=True,
+            description="collected by paid_date (empty with a paid date: the whole amount; less: partly paid)",
+        ),
     ),
     "complaints": (
         _ID,
         ColumnSpec("date", "datetime", True, description="date of the complaint"),
         ColumnSpec("resolved", "bool", description="complaint resolved (yes/no)"),
+        ColumnSpec("type", "text", description="kind of complaint (quality, delivery, service, price, ...)"),
     ),
     "contacts": (
         _ID,
         ColumnSpec("date", "datetime", True, description="date of the call or visit"),
         ColumnSpec("channel", "text", description="call, visit, email, ..."),
+        ColumnSpec("salesperson", "text", description="who made the contact"),
     ),
 }
 
