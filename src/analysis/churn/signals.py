@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.checks import check_day, check_whole_number
 from analysis.errors import DataError, ParameterError
 
-__all__ = ["B2B_SIGNALS", "OUTCOMES", "TELCO_SIGNALS", "TRANSACTION_SIGNALS", "b2b_signals", "dropped"]
+__all__ = ["B2B_FLAGS", "B2B_SIGNALS", "OUTCOMES", "TELCO_SIGNALS", "TRANSACTION_SIGNALS", "b2b_signals", "dropped"]
 
 
 #: Signals of :func:`transaction_churn_frame` (0/1 flags first, then continuous).
@@ -32,14 +32,26 @@ B2B_SIGNALS: tuple[str, ...] = (
     "late_payments",
     "overdue_receivables",
     "collections_imbalance",
+    "over_credit_limit",
     "complaint",
+    "repeated_complaints",
+    "unresolved_complaint",
     "contact_gap",
+    "single_owner",
+    "owner_change",
     "late_invoices",
     "overdue_amount",
+    "days_overdue",
+    "overdue_share",
     "collection_ratio",
     "complaints_recent",
     "days_since_contact",
+    "salespeople",
 )
+
+
+#: The 0/1 flags among :data:`B2B_SIGNALS`.
+B2B_FLAGS: tuple[str, ...] = B2B_SIGNALS[:10]
 
 
 #: Signals of :func:`telco_churn_frame`.

@@ -76,6 +76,7 @@ CONTRACT: dict[str, tuple[ColumnSpec, ...]] = {
         _ID,
         ColumnSpec("date", "datetime", True, description="date of the complaint"),
         ColumnSpec("resolved", "bool", description="complaint resolved (yes/no)"),
+        ColumnSpec("resolved_date", "datetime", nullable=True, description="resolved on; empty = still open"),
         ColumnSpec("type", "text", description="kind of complaint (quality, delivery, service, price, ...)"),
     ),
     "contacts": (

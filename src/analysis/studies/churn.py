@@ -72,8 +72,13 @@ TRANSACTION_TERMS = (
     ("late_payments", "late_payments"),
     ("overdue_receivables", "overdue_receivables"),
     ("collections_imbalance", "collections_imbalance"),
+    ("over_credit_limit", "over_credit_limit"),
     ("complaint", "complaint"),
+    ("repeated_complaints", "repeated_complaints"),
+    ("unresolved_complaint", "unresolved_complaint"),
     ("contact_gap", "contact_gap"),
+    ("single_owner", "single_owner"),
+    ("owner_change", "owner_change"),
 )
 
 
