@@ -90,9 +90,8 @@ def warning_sign_table(signals: pd.DataFrame, frame: pd.DataFrame, tables: Mappi
             if measured[0] == "unresolved_complaint" and "resolved_date" not in tables["complaints"].columns:
                 row["note"] = "the export's resolved flag: its status today, which may include later resolutions"
         elif candidates:
-            row.update({"verdict": "not measured", "note": f"needs {sign_needs(candidates[0])}"})
-            if candidates[0] not in SIGN_NEEDS:  # a transaction signal left out of the table
-                row["note"] = "not in the signal table"
+            needs = f"needs {sign_needs(candidates[0])}" if candidates[0] in SIGN_NEEDS else "not in the signal table"
+            row.update({"verdict": "not measured", "note": needs})
         elif sign == "industry trouble" and "industry" in frame.columns:
             test = _group_test(frame, "industry")
             verdict = "churn differs by industry" if test < 0.05 else "no clear difference by industry"
