@@ -11,6 +11,7 @@ import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.churn.accounts import salesperson_signs
 from analysis.churn.signals import b2b_signals
 from analysis.data.contract import CONTRACT
 from analysis.data.readers import read_table
@@ -45,8 +46,13 @@ def _event_tables(data: B2BData) -> dict[str, pd.DataFrame]:
 
 
 def _signals(data: B2BData, **tables: pd.DataFrame) -> pd.DataFrame:
+    """The planted signals recomputed from the tables: b2b_signals, and owner_change from salesperson_signs."""
     frames = {"customers": data.customers, **_event_tables(data), **tables}
-    return b2b_signals(**frames, as_of=data.as_of)
+    flags = b2b_signals(**frames, as_of=data.as_of)
+    owners = salesperson_signs(
+        data.customers["customer_id"], [frames["transactions"], frames["contacts"]], as_of=data.as_of
+    )
+    return flags.assign(owner_change=owners["owner_change"].to_numpy())[["customer_id", *SIGNALS, "region"]]
 
 
 def _bought_in(data: B2BData, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -90,7 +96,7 @@ def test_generator_leaves_global_random_state_alone():
 @pytest.mark.parametrize("table", TABLES)
 def test_each_table_passes_read_table_unchanged(data, table):
     frame = getattr(data, table)
-    assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name not in ("unit_price", "name")]
+    assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name != "unit_price"]
     checked = read_table(frame, table)
     pd.testing.assert_frame_equal(checked, frame)
     assert checked.dtypes.equals(frame.dtypes)
@@ -192,7 +198,7 @@ def test_signals_are_recomputable_from_the_tables(data):
 
 
 def test_default_churn_rate_is_as_documented():
-    # The module docstring promises about 22% for both models at the defaults.
+    # The module docstring promises about 23% for both models at the defaults.
     for model in CHURN_MODELS:
         rate = generate_b2b(4000, seed=3, churn_model=model).signals["churned"].mean()
         assert 0.18 < rate < 0.26, (model, rate)
@@ -408,7 +414,7 @@ def test_design_holds_for_any_small_draw(n, seed, model, horizon):
     assert len(d.customers) == len(d.signals) == n
     for table in TABLES:
         frame = getattr(d, table)
-        assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name not in ("unit_price", "name")]
+        assert list(frame.columns) == [spec.name for spec in CONTRACT[table] if spec.name != "unit_price"]
         assert frame.dtypes.equals(REFERENCE_DTYPES[table]), table
     assert _bought_in(d, d.as_of - 180 * DAY, d.as_of).all()
     if model == "logistic":
@@ -444,11 +450,11 @@ def _fit(data: B2BData, alpha: float) -> pd.DataFrame:
 
 @pytest.mark.parametrize("model", CHURN_MODELS)
 def test_planted_effects_recovered(model):
-    # One fixed seed (not chosen by its outcome). Seven coefficients (4 planted, 3 null
+    # One fixed seed (not chosen by its outcome). Eight coefficients (5 planted, 3 null
     # region contrasts) are checked at once, so the intervals are Bonferroni-adjusted to
     # a family-wise 99% level: a correct generator fails here with probability <= 1%.
     # Per-coefficient 95% coverage is what the slow test below checks.
-    fit = _fit(generate_b2b(4000, seed=0, churn_model=model), alpha=0.01 / 7)
+    fit = _fit(generate_b2b(4000, seed=0, churn_model=model), alpha=0.01 / 8)
     assert fit["covers"].all(), fit
     # and the estimates point the planted way: every planted effect clearly positive
     assert (fit.loc[list(SIGNALS), "lower"] > 0).all(), fit
@@ -467,12 +473,12 @@ def test_planted_effects_coverage(model, n_seeds):
     planted = fits[fits.index.get_level_values("term").isin(SIGNALS)]
     null = fits[~fits.index.get_level_values("term").isin(SIGNALS)]
     # Bounds a correct generator passes with overwhelming probability:
-    # - planted: 4 nearly independent coefficients per seed, so the number covered is
-    #   about Binomial(4 * n_seeds, 0.95): P(fraction < 0.85) = P(Bin(120, .95) < 102)
-    #   = 8e-6 (logistic), P(Bin(80, .95) < 68) = 2e-4 (proportional hazards);
+    # - planted: 5 nearly independent coefficients per seed, so the number covered is
+    #   about Binomial(5 * n_seeds, 0.95): P(fraction < 0.85) = P(Bin(150, .95) < 128)
+    #   < 1e-5 (logistic), P(Bin(100, .95) < 85) < 1e-4 (proportional hazards);
     # - null region contrasts share the reference region, so they are correlated; at
     #   worst one draw per seed: P(Bin(30, .95) < 24) = 6e-4, P(Bin(20, .95) < 15) = 3e-4.
-    # The upper bound 1.0 is kept: all 120 covering has probability 0.95**120 = 0.2%.
+    # The upper bound 1.0 is kept: all 150 covering has probability 0.95**150 = 0.05%.
     assert 0.85 <= planted["covers"].mean() <= 1.0, planted
     assert (0.80 if n_seeds == 30 else 0.75) <= null["covers"].mean() <= 1.0, null
     # No systematic bias: the mean estimate over seeds is within 4 standard errors of the

@@ -29,8 +29,15 @@ from analysis.synthetic.effects import SIGNALS
 from analysis.synthetic.generate import generate_b2b
 
 PLANTED = " + ".join(SIGNALS) + " + C(region)"
-#: Signals with no planted effect: given the planted four, churn does not depend on them.
-NULL_SIGNALS = ("beyond_usual_gap", "value_drop", "overdue_receivables", "collections_imbalance")
+#: Signals with no planted effect: given the planted five, churn does not depend on them.
+NULL_SIGNALS = (
+    "beyond_usual_gap",
+    "value_drop",
+    "overdue_receivables",
+    "collections_imbalance",
+    "unresolved_complaint",
+    "single_owner",
+)
 
 
 def _frame(n: int, seed: int, model: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -77,17 +84,18 @@ def _covers(out: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
 
 @pytest.mark.parametrize("model", ["logistic", "proportional_hazards"])
 def test_planted_effects_recovered(model):
-    # One fixed seed, not chosen by its outcome. Eleven coefficients (4 planted, 3 null region
-    # contrasts, 4 null signals) are checked at once, so the intervals are Bonferroni-adjusted
+    # One fixed seed, not chosen by its outcome. Fourteen coefficients (5 planted, among them the
+    # salesperson change measured by the main frame from the salesperson columns; 3 null region
+    # contrasts; 6 null signals) are checked at once, so the intervals are Bonferroni-adjusted
     # to a family-wise 99% level: a correct pipeline fails here with probability <= 1%.
     frame, truth = _frame(4000, 0, model)
-    out, fit = _fit(frame, model, PLANTED + " + " + " + ".join(NULL_SIGNALS), level=1 - 0.01 / 11)
+    out, fit = _fit(frame, model, PLANTED + " + " + " + ".join(NULL_SIGNALS), level=1 - 0.01 / 14)
     out = _covers(out, truth)
-    assert len(out) == 11 and out["covers"].all(), out
+    assert len(out) == 14 and out["covers"].all(), out
     assert (out.loc[list(SIGNALS), "lower"] > 0).all(), out  # every planted effect clearly positive
     if model == "proportional_hazards":
         # the data are generated under proportional hazards: no covariate should look otherwise
-        # (11 tests plus the global one at 1/1000 each)
+        # (14 tests plus the global one at 1/1000 each)
         assert (fit.ph_test["p_value"] > 0.001).all(), fit.ph_test
 
 
@@ -105,8 +113,8 @@ def test_planted_effects_coverage(model):
     fits = pd.concat(fits, names=["seed", "term"])
     planted = fits[fits.index.get_level_values("term").isin(SIGNALS)]
     null = fits[~fits.index.get_level_values("term").isin(SIGNALS)]
-    # Planted: 4 nearly independent intervals per seed, so the number covering is about
-    # Binomial(80, 0.95); fail below its 0.05% quantile (P(false alarm) < 5e-4).
+    # Planted: 5 nearly independent intervals per seed, so the number covering is about
+    # Binomial(100, 0.95); fail below its 0.05% quantile (P(false alarm) < 5e-4).
     low = sps.binom.ppf(5e-4, len(planted), 0.95) / len(planted)
     assert low <= planted["covers"].mean(), (low, planted)
     # Null region contrasts share the reference region (correlated): count at worst one draw

@@ -31,7 +31,7 @@ __all__ = [
 
 
 def _verdict(row: pd.Series) -> str:
-    """ "raises churn" / "lowers churn" / "no clear effect", from the relative risk's (or the AUC's) interval."""
+    """The verdict on a signal-table row, from the relative risk's (or the AUC's) interval."""
     if row["kind"] == "binary":
         if not 0 < row["prevalence"] < 1:
             return "no customer has it" if row["prevalence"] == 0 else "every customer has it"

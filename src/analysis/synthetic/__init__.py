@@ -57,6 +57,22 @@ Customers and purchases up to ``as_of``
   ``Gamma(shape 4, mean 2 a month)``. A "neglected" customer (probability
   ``expit(logit 0.15 + z)``, about 19%) has no contact in the last 31-150
   days (uniform) before ``as_of``.
+- Salespeople (drawn from a fourth random stream, so the draws above do not
+  depend on them): a team of ``ceil(n / 60)`` (at least 3) named ``Sales 01``,
+  ``Sales 02``, ...; each customer has an owner drawn uniformly. 30% of
+  customers have a second salesperson who serves each order and contact with
+  probability 0.3; 15% have a *handover*: on a day uniform in the 90 days up
+  to ``as_of`` a new owner takes over every order and contact from that day
+  on. Orders and contacts carry ``salesperson``.
+- Customers also get a made-up company ``name``, an ``industry``
+  (Manufacturing 30%, Construction 15%, Wholesale 20%, Food 15%,
+  Electronics 12%, Logistics 8%; no effect on anything), a ``credit_limit``
+  of about three months of expected purchases (rounded to thousands) and
+  ``payment_terms_days`` = 30 (the due date). Invoices carry ``paid_amount``
+  (the whole amount when paid). Complaints carry a ``type`` (quality,
+  delivery, service, price, uniform) and, when resolved, a ``resolved_date``
+  1 + Geometric(1/10) days after the complaint (a resolution after
+  ``data_end`` is not known: the complaint is unresolved in the data).
 - After ``as_of`` customers buy at their current rate (a dropper's lower one),
   and are contacted and complain as before, until they churn (below) or
   ``data_end``.
@@ -65,8 +81,12 @@ Observed signals at ``as_of``
 -----------------------------
 Computed by :func:`b2b_signals` from the tables, using only rows dated on or
 before ``as_of`` (and only payments known by then): ``late_payments``,
-``complaint``, ``contact_gap``, ``frequency_drop`` (0/1; definitions there).
-At the defaults their prevalences are about 0.11, 0.18, 0.34 and 0.32;
+``complaint``, ``contact_gap``, ``frequency_drop`` (0/1; definitions there),
+and ``owner_change`` by :func:`analysis.churn.accounts.salesperson_signs`
+(a salesperson new to the account served it in the 90 days up to ``as_of``,
+orders and contacts together: the handovers that left a trace, and some
+second salespeople first seen then). At the defaults their prevalences are
+about 0.11, 0.18, 0.34, 0.31 and 0.12;
 ``frequency_drop`` is negatively correlated with ``late_payments`` (fewer
 orders, fewer invoices to pay late), the others mildly positively (strain).
 
@@ -83,12 +103,13 @@ signal             coefficient  odds / hazard ratio
 ``complaint``      ln 2.0       2.0
 ``contact_gap``    ln 1.6       1.6
 ``frequency_drop`` ln 3.0       3.0
+``owner_change``   ln 1.8       1.8
 ``region``         0            1 (null control: no effect, any contrast)
 =================  ===========  =================
 
 ``churn_model="logistic"`` (default)
     ``churned ~ Bernoulli(expit(baseline + sum(beta * x)))`` with default
-    ``baseline = -2.1`` (log-odds; overall churn about 22% at the defaults);
+    ``baseline = -2.1`` (log-odds; overall churn about 23% at the defaults);
     ``ratio`` is the odds ratio. A churner's ``churn_date`` is uniform in
     ``(as_of, as_of + horizon_days]``; churners make no purchase (hence get
     no invoice) after ``as_of`` and have no contact or complaint after their
@@ -99,7 +120,7 @@ signal             coefficient  odds / hazard ratio
 ``churn_model="proportional_hazards"``
     Time to churn after ``as_of`` (days) is exponential with hazard
     ``exp(baseline + sum(beta * x))``, default ``baseline = log(0.00055)``
-    (log daily hazard; about 22% churned by ``data_end`` at the defaults,
+    (log daily hazard; about 23% churned by ``data_end`` at the defaults,
     184 days after ``as_of``); ``ratio`` is the
     hazard ratio. ``churn_date`` is the churn time rounded up to a whole day,
     ``churned`` the event indicator at ``data_end`` (censoring; NaT
@@ -117,9 +138,10 @@ Examples
 >>> data = generate_b2b(200, seed=1)
 >>> sorted(data.signals.columns)  # doctest: +NORMALIZE_WHITESPACE
 ['churned', 'complaint', 'contact_gap', 'customer_id', 'frequency_drop',
- 'late_payments', 'region', 'time']
->>> data.true_effects.set_index("signal")["ratio"].round(2).to_dict()
-{'late_payments': 2.5, 'complaint': 2.0, 'contact_gap': 1.6, 'frequency_drop': 3.0, 'region': 1.0}
+ 'late_payments', 'owner_change', 'region', 'time']
+>>> data.true_effects.set_index("signal")["ratio"].round(2).to_dict()  # doctest: +NORMALIZE_WHITESPACE
+{'late_payments': 2.5, 'complaint': 2.0, 'contact_gap': 1.6, 'frequency_drop': 3.0, 'owner_change': 1.8,
+ 'region': 1.0}
 """
 
 from analysis.churn.signals import b2b_signals

@@ -18,15 +18,21 @@ __all__ = [
     "CHANNELS",
     "CHANNEL_P",
     "CHURN_MODELS",
+    "COMPLAINT_TYPES",
+    "CUSTOMERS_PER_SALESPERSON",
     "DEFAULT_BASELINE",
     "DEFAULT_EFFECTS",
     "DROP_FACTOR",
     "DROP_WINDOW_DAYS",
     "DUE_DAYS",
+    "HANDOVER_P",
+    "INDUSTRIES",
+    "INDUSTRY_P",
     "MIN_TENURE_DAYS",
     "MONTH_DAYS",
     "REGIONS",
     "REGION_P",
+    "SHARED_P",
     "SIGNALS",
     "B2BData",
     "check_effects",
@@ -35,7 +41,7 @@ __all__ = [
 
 
 #: The observed warning signs, in the order of :attr:`B2BData.signals`.
-SIGNALS: tuple[str, ...] = ("late_payments", "complaint", "contact_gap", "frequency_drop")
+SIGNALS: tuple[str, ...] = ("late_payments", "complaint", "contact_gap", "frequency_drop", "owner_change")
 
 
 #: Planted coefficients (log odds ratios or log hazard ratios).
@@ -45,6 +51,7 @@ DEFAULT_EFFECTS: Mapping[str, float] = MappingProxyType(
         "complaint": math.log(2.0),
         "contact_gap": math.log(1.6),
         "frequency_drop": math.log(3.0),
+        "owner_change": math.log(1.8),
     }
 )
 
@@ -83,6 +90,24 @@ DROP_FACTOR = 0.3
 DUE_DAYS = 30
 
 
+INDUSTRIES = np.array(["Manufacturing", "Construction", "Wholesale", "Food", "Electronics", "Logistics"], dtype=object)
+
+
+INDUSTRY_P = np.array([0.30, 0.15, 0.20, 0.15, 0.12, 0.08])
+
+
+COMPLAINT_TYPES = np.array(["quality", "delivery", "service", "price"], dtype=object)
+
+
+HANDOVER_P = 0.15  # customers whose salesperson hands the account over in the 90 days before as_of
+
+
+SHARED_P = 0.30  # customers with a second salesperson, who serves 30% of their orders and contacts
+
+
+CUSTOMERS_PER_SALESPERSON = 60
+
+
 @dataclass(frozen=True, eq=False)
 class B2BData:
     """A synthetic B2B customer base (see :mod:`analysis.synthetic`).
@@ -91,18 +116,22 @@ class B2BData:
     ----------
     transactions : DataFrame
         Contract ``transactions``: ``customer_id``, ``date``, ``amount``,
-        ``order_id``, ``quantity``, ``margin``, ``region``, ``channel``.
+        ``order_id``, ``quantity``, ``margin``, ``region``, ``channel``,
+        ``salesperson``.
     customers : DataFrame
-        Contract ``customers``: ``customer_id``, ``acquisition_date``,
-        ``churned`` (bool), ``churn_date`` (NaT if not churned), ``region``.
+        Contract ``customers``: ``customer_id``, ``name``, ``acquisition_date``,
+        ``churned`` (bool), ``churn_date`` (NaT if not churned), ``region``,
+        ``industry``, ``credit_limit``, ``payment_terms_days``.
     invoices : DataFrame
         Contract ``invoices``: ``customer_id``, ``invoice_date``, ``due_date``,
-        ``paid_date`` (NaT = unpaid or paid after ``data_end``), ``amount``.
+        ``paid_date`` (NaT = unpaid or paid after ``data_end``), ``amount``,
+        ``paid_amount`` (the whole amount when paid, NaN when not).
     complaints : DataFrame
-        Contract ``complaints``: ``customer_id``, ``date``, ``resolved``.
+        Contract ``complaints``: ``customer_id``, ``date``, ``resolved``,
+        ``resolved_date``, ``type``.
     contacts : DataFrame
         Contract ``contacts``: ``customer_id``, ``date``, ``channel``
-        (``"call"`` or ``"visit"``).
+        (``"call"`` or ``"visit"``), ``salesperson``.
     signals : DataFrame
         One row per customer: ``customer_id``, the observed signals at
         ``as_of`` (0/1 ints, :data:`SIGNALS`), ``region``, ``churned`` (0/1)

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.checks import check_day, check_whole_number
+from analysis.churn.accounts import salesperson_signs
 from analysis.churn.signals import b2b_signals
 from analysis.errors import ParameterError, check_option
+from analysis.synthetic.accounts import company_names, complaint_details, draw_accounts, serve
 from analysis.synthetic.effects import (
     CHANNEL_P,
     CHANNELS,
@@ -114,9 +116,13 @@ def generate_b2b(
     beta = check_effects(effects)
     b0 = DEFAULT_BASELINE[churn_model] if baseline is None else check_real("baseline", baseline)
 
-    rng_past, rng_churn, rng_future = np.random.default_rng(seed).spawn(3)
+    # spawn(4)[:3] are the streams of spawn(3): the accounts stream changed no earlier draw
+    rng_past, rng_churn, rng_future, rng_accounts = np.random.default_rng(seed).spawn(4)
     people = _draw_customers(rng_past, n, (start - as_day).days)
     past = _draw_past(rng_past, people)
+    accounts = draw_accounts(rng_accounts, people)
+    accounts["name"] = company_names(rng_accounts, n)
+    _attach_accounts(rng_accounts, accounts, past)
     origin = np.datetime64(as_day.date(), "ns")
     observed = _signals_of(past, n, origin, as_day)
 
@@ -139,7 +145,8 @@ def generate_b2b(
         next_purchase = None  # purchases go on as before until churn or data_end
         active_end = np.minimum(churn_time, last_day)
     future = _draw_future(rng_future, people, next_purchase, active_end)
-    tables = contract_tables(people, past, future, origin, last_day, churned, churn_day)
+    _attach_accounts(rng_accounts, accounts, future)
+    tables = contract_tables(people | accounts, past, future, origin, last_day, churned, churn_day)
 
     signals = observed.assign(
         customer_id=tables["customers"]["customer_id"],
@@ -295,11 +302,24 @@ def _draw_future(
     }
 
 
+def _attach_accounts(rng: np.random.Generator, accounts: dict[str, np.ndarray], events: dict[str, Any]) -> None:
+    """Add who served each order and contact, and each complaint's type and resolution day (in place)."""
+    for kind in ("orders", "contacts"):
+        events[kind]["salesperson"] = serve(rng, accounts, events[kind]["owner"], events[kind]["day"])
+    complaints = events["complaints"]
+    complaints["kind"], complaints["resolved_day"] = complaint_details(rng, complaints["day"])
+
+
 def _signals_of(past: dict[str, Any], n: int, origin: np.datetime64, as_day: pd.Timestamp) -> pd.DataFrame:
-    """Signals at as_of from the past alone, through :func:`b2b_signals` (integer ids)."""
+    """Signals at as_of from the past alone, through :func:`b2b_signals` and :func:`salesperson_signs`."""
     orders, contacts, complaints = past["orders"], past["contacts"], past["complaints"]
     invoice = as_dates(origin, orders["day"])
-    return b2b_signals(
+    served = [
+        pd.DataFrame({"customer_id": e["owner"], "date": as_dates(origin, e["day"]), "salesperson": e["salesperson"]})
+        for e in (orders, contacts)
+    ]
+    owners = salesperson_signs(np.arange(n), served, as_of=as_day)
+    flags = b2b_signals(
         pd.DataFrame({"customer_id": np.arange(n)}),
         pd.DataFrame({"customer_id": orders["owner"], "date": invoice, "amount": orders["amount"]}),
         pd.DataFrame(
@@ -314,3 +334,4 @@ def _signals_of(past: dict[str, Any], n: int, origin: np.datetime64, as_day: pd.
         pd.DataFrame({"customer_id": contacts["owner"], "date": as_dates(origin, contacts["day"])}),
         as_of=as_day,
     )
+    return flags.assign(owner_change=owners["owner_change"].to_numpy())

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.data.contract import CONTRACT
-from analysis.synthetic.effects import CHANNELS, DUE_DAYS, REGIONS
+from analysis.synthetic.accounts import salesperson_names
+from analysis.synthetic.effects import CHANNELS, COMPLAINT_TYPES, DUE_DAYS, INDUSTRIES, REGIONS
 
 __all__ = ["as_dates", "contract_tables"]
 
@@ -61,6 +62,8 @@ def contract_tables(
     order_ids = pc.binary_join_element_wise("O", pc.utf8_lpad(pa.array(orders["number"]).cast(pa.string()), 8, "0"), "")
     paid = orders["paid"].copy()
     paid[paid > last_day] = np.nan  # not known within the data
+    team = salesperson_names(int(people["team"][0]))
+    resolved = complaints["resolved"] & (complaints["resolved_day"] <= last_day)  # resolved within the data
     frames = {
         "transactions": {
             "customer_id": _text(ids, orders["owner"]),
@@ -71,6 +74,7 @@ def contract_tables(
             "margin": orders["margin"],
             "region": _text(REGIONS, people["region"][orders["owner"]]),
             "channel": _text(CHANNELS, orders["channel"]),
+            "salesperson": _text(team, orders["salesperson"]),
         },
         "customers": {
             "customer_id": _text(ids, np.arange(n)),
@@ -78,6 +82,10 @@ def contract_tables(
             "churned": churned.astype(bool),
             "churn_date": as_dates(origin, np.where(churned, churn_day, np.nan)),
             "region": _text(REGIONS, people["region"]),
+            "name": pd.Series(pd.array(people["name"], dtype="str")),
+            "industry": _text(INDUSTRIES, people["industry"]),
+            "credit_limit": people["credit_limit"],
+            "payment_terms_days": np.full(n, float(DUE_DAYS)),
         },
         "invoices": {
             "customer_id": _text(ids, orders["owner"]),
@@ -85,16 +93,20 @@ def contract_tables(
             "due_date": as_dates(origin, orders["day"] + DUE_DAYS),
             "paid_date": as_dates(origin, paid),
             "amount": orders["amount"],
+            "paid_amount": np.where(np.isnan(paid), np.nan, orders["amount"]),
         },
         "complaints": {
             "customer_id": _text(ids, complaints["owner"]),
             "date": as_dates(origin, complaints["day"]),
-            "resolved": complaints["resolved"],
+            "resolved": resolved,
+            "resolved_date": as_dates(origin, np.where(resolved, complaints["resolved_day"], np.nan)),
+            "type": _text(COMPLAINT_TYPES, complaints["kind"]),
         },
         "contacts": {
             "customer_id": _text(ids, contacts["owner"]),
             "date": as_dates(origin, contacts["day"]),
             "channel": _text(np.array(["call", "visit"], dtype=object), contacts["visit"].astype("int64")),
+            "salesperson": _text(team, contacts["salesperson"]),
         },
     }
     return {
