@@ -176,11 +176,15 @@ def _cut_at(data: B2BData) -> dict[str, pd.DataFrame]:
     """Every table as it could be known at as_of (later rows deleted, later payments unknown)."""
     as_of = data.as_of
     inv = data.invoices[data.invoices["invoice_date"] <= as_of]
+    complaints = data.complaints[data.complaints["date"] <= as_of]
+    paid = inv["paid_date"] <= as_of
     return {
         "customers": data.customers.assign(churned=False, churn_date=pd.NaT),
         "transactions": data.transactions[data.transactions["date"] <= as_of],
-        "invoices": inv.assign(paid_date=inv["paid_date"].where(inv["paid_date"] <= as_of)),
-        "complaints": data.complaints[data.complaints["date"] <= as_of],
+        "invoices": inv.assign(paid_date=inv["paid_date"].where(paid), paid_amount=inv["paid_amount"].where(paid)),
+        "complaints": complaints.assign(
+            resolved_date=complaints["resolved_date"].where(complaints["resolved_date"] <= as_of)
+        ),
         "contacts": data.contacts[data.contacts["date"] <= as_of],
     }
 
@@ -196,6 +200,7 @@ def _scramble_future(data: B2BData, rng: np.random.Generator) -> dict[str, pd.Da
     after = tx["date"] > as_of
     tx.loc[after, "date"] = later(after.sum()).to_numpy()
     tx.loc[after, "amount"] = tx.loc[after, "amount"] * 7 - 5
+    tx.loc[after, "salesperson"] = "Sales new"  # a later handover
     ids = data.customers["customer_id"]
     new_tx = pd.DataFrame({"customer_id": ids, "date": later(len(ids)).to_numpy(), "amount": 1.0})
     inv = data.invoices.copy()
@@ -203,18 +208,25 @@ def _scramble_future(data: B2BData, rng: np.random.Generator) -> dict[str, pd.Da
     inv.loc[pay_later, "paid_date"] = as_of + DAY
     unpaid = inv["paid_date"].isna() & (inv["invoice_date"] <= as_of)
     inv.loc[unpaid, "paid_date"] = as_of + 2 * DAY  # paid after as_of: still unknown then
+    inv.loc[pay_later | unpaid, "paid_amount"] = inv.loc[pay_later | unpaid, "amount"] / 2  # partly, later
     new_events = pd.DataFrame({"customer_id": ids, "date": later(len(ids)).to_numpy()})
+    complaints = data.complaints.copy()
+    complaints.loc[complaints["resolved_date"] > as_of, "resolved_date"] = as_of + DAY  # resolved later, sooner
     return {
         "customers": data.customers.assign(churned=True, churn_date=as_of + 3 * DAY),
         "transactions": pd.concat([tx, new_tx], ignore_index=True),
         "invoices": inv,
-        "complaints": pd.concat([data.complaints, new_events.assign(resolved=False)], ignore_index=True),
-        "contacts": pd.concat([data.contacts, new_events.assign(channel="call")], ignore_index=True),
+        "complaints": pd.concat([complaints, new_events.assign(resolved=False)], ignore_index=True),
+        "contacts": pd.concat(
+            [data.contacts, new_events.assign(channel="call", salesperson="Sales new")], ignore_index=True
+        ),
     }
 
 
 def test_no_outcome_data_leaks_into_the_signals(b2b):
     original = _b2b_frame(b2b)
+    # the account signs are among the signals checked
+    assert {"owner_change", "single_owner", "unresolved_complaint", "over_credit_limit"} <= set(original.columns)
     cut = _b2b_frame(b2b, **_cut_at(b2b))
     scrambled = _b2b_frame(b2b, **_scramble_future(b2b, np.random.default_rng(0)))
     pd.testing.assert_frame_equal(_signals_only(cut), _signals_only(original))
