@@ -24,6 +24,7 @@ from analysis.studies.text import p_value_text, percent
 __all__ = [
     "churn_by_group",
     "describe_group_churn",
+    "describe_survival_by_sign",
     "describe_warning_signs",
     "survival_by_sign",
     "warning_sign_table",
@@ -208,3 +209,21 @@ def describe_group_churn(table: pd.DataFrame, group: str) -> str:
         f"{percent(high['churn_rate'])} ({high[group]}, {high['lower_95']:.0%}-{high['upper_95']:.0%}); "
         f"chi-square test of no difference: {p_value_text(table.attrs['p_value'])}."
     )
+
+
+def describe_survival_by_sign(table: pd.DataFrame, horizon: int) -> str:
+    """One sentence per B2B flag whose curves differ (log-rank p < 0.05), or why there is nothing to show."""
+    if table.empty:
+        return "No B2B warning sign splits the customers (the data has no CRM table, or no sign varies)."
+    clear = table[table["p_value"] < 0.05]
+    if clear.empty:
+        return (
+            "No B2B warning sign clearly changes the time to the next purchase "
+            f"(log-rank p >= 0.05 for all {len(table)})."
+        )
+    parts = [
+        f"{row.signal}: {percent(row.not_bought_with)} with it vs {percent(row.not_bought_without)} without "
+        f"have not bought again {horizon} days on ({p_value_text(row.p_value)})"
+        for row in clear.itertuples()
+    ]
+    return "Time to the next purchase differs by " + "; ".join(parts) + "."
