@@ -38,8 +38,12 @@ WARNING_SIGNS = {
     "late_payments": "2 or more late payments in the last quarter",
     "overdue_receivables": "overdue receivables",
     "collections_imbalance": "collections below 80% of sales",
+    "over_credit_limit": "receivables above the credit limit",
     "complaint": "complained in the last quarter",
+    "repeated_complaints": "2 or more complaints in the last quarter",
+    "unresolved_complaint": "a complaint still open",
     "contact_gap": "no contact for over a month",
+    "owner_change": "new salesperson on the account",
 }
 
 
