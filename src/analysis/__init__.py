@@ -8,16 +8,18 @@ checks)::
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
-                   studies.grading · studies.churn · studies.churn_reference · studies.call_list · studies.value
+                   studies.grading · studies.churn · studies.churn_reference · studies.churn_signs
+                   studies.call_list · studies.value
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.concentration · grading.stability
                    grading.validity · grading.policy                                       (study 1)
-                   churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.crm · churn.measures
-                   churn.survival · churn.models · churn.validation · churn.alerts          (study 2)
+                   churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.accounts
+                   churn.crm · churn.measures · churn.survival · churn.models · churn.validation
+                   churn.alerts                                                            (study 2)
                    value.tiers · value.clv: clv.base · clv.optimiser (maximum likelihood)
                    clv.estimation (the fitter idiom) · clv.hypergeometric · clv.beta_geo
                    clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
-                   synthetic.effects · synthetic.generate · synthetic.tables (seeded B2B data)
+                   synthetic.effects · synthetic.generate · synthetic.accounts · synthetic.tables (seeded B2B data)
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
                    engines.aggregates · engines.summaries · engines.periods · engines.rows
                    engines.profile (the only code aggregating raw rows, run where the data lives)
