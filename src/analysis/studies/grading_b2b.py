@@ -16,8 +16,9 @@ import pandas as pd
 
 from analysis.grading.b2b import b2b_inputs, has_invoices, with_b2b_inputs
 from analysis.grading.contacts import contact_rates, contact_table, contact_vs_policy
-from analysis.grading.grades import COMPONENT_SOURCES, DEFAULT_SCORE_COMPONENTS, Grading, score_components
+from analysis.grading.grades import Grading
 from analysis.grading.payments import QUARTER_DAYS, downgrade_table, payment_terms_downgrades
+from analysis.grading.score import COMPONENT_SOURCES, DEFAULT_SCORE_COMPONENTS, score_components
 from analysis.studies.parameters import GradingParameters
 from analysis.studies.text import percent
 

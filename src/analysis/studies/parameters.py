@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import DataError, ParameterError, check_option
-from analysis.grading.grades import SCORE_COMPONENTS
 from analysis.grading.schemes import SCHEMES, VALUE_METRICS, Scheme, make_scheme
+from analysis.grading.score import SCORE_COMPONENTS
 from analysis.studies.declaration import StudyParameters, check_counts, check_dates, param, parameters_cell
 from analysis.studies.sources import SYNTHETIC_B2B
 from analysis.value.clv.beta_geo import BetaGeoModel
