@@ -200,6 +200,9 @@ def future_value_plot(
 def contact_policy_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Actual contacts a month per grade (mean bar, median dot) against the policy's cadence (black line).
 
+    The contacts axis is logarithmic above 0.1 a month (linear below), as a
+    daily cadence and a contact every few months differ a hundredfold.
+
     Parameters
     ----------
     table : DataFrame
@@ -221,6 +224,7 @@ def contact_policy_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     ax.set_xticks(positions, grades["grade"].tolist())
     top = np.nanmax([np.nanmax(mean), np.nanmax(grades["policy_contacts_per_month"].to_numpy(dtype=float))])
-    if top > 0:
-        ax.set_yscale("symlog", linthresh=1.0)
-    return finish_axes(ax, legend="upper right", **settings)
+    if top > 0:  # policies and actual rates differ by orders of magnitude: a log scale, linear near 0
+        ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(0, top * 2)
+    return finish_axes(ax, legend="best", **settings)
