@@ -64,6 +64,17 @@ CASES = {
         ),
         ax=ax,
     ),
+    "contacts": lambda ax: plots.contact_policy_plot(
+        pd.DataFrame(
+            {
+                "grade": ["A", "B", "all"],
+                "policy_contacts_per_month": [21.7, 4.3, np.nan],
+                "actual_median": [0.6, 0.3, 0.4],
+                "actual_mean": [0.7, 0.4, 0.5],
+            }
+        ),
+        ax=ax,
+    ),
     "gains": lambda ax: plots.gains_plot(
         pd.DataFrame({"cumulative_share_customers": [0.5, 1.0], "cumulative_share_churners": [0.8, 1.0]}), ax=ax
     ),
@@ -77,3 +88,9 @@ def test_figure_draws_on_given_axes_and_is_labelled(name):
     assert returned is ax
     assert labelled(ax), name
     assert ax.has_data() or ax.collections or ax.images
+
+
+def test_the_contact_figure_without_a_contacts_table_says_so():
+    _fig, ax = plt.subplots()
+    plots.contact_policy_plot(pd.DataFrame({"grade": ["all"]}), ax=ax)
+    assert labelled(ax) and "no contacts table" in ax.texts[0].get_text()

@@ -8,11 +8,12 @@ checks)::
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
-                   studies.grading · studies.churn · studies.churn_reference · studies.churn_signs
-                   studies.call_list · studies.value
+                   studies.grading · studies.grading_b2b (on CRM tables) · studies.churn · studies.churn_reference
+                   studies.churn_signs · studies.call_list · studies.value
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
-    domain         grading.schemes · grading.grades · grading.concentration · grading.stability
-                   grading.validity · grading.policy                                       (study 1)
+    domain         grading.schemes · grading.grades · grading.score · grading.concentration · grading.stability
+                   grading.validity · grading.policy · grading.payments · grading.b2b
+                   grading.contacts (the CRM tables: payment terms, score inputs, contacts)  (study 1)
                    churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.accounts
                    churn.crm · churn.measures · churn.survival · churn.models · churn.validation
                    churn.alerts                                                            (study 2)

@@ -293,7 +293,7 @@ def test_quota_grades_do_not_depend_on_customers_who_are_not_graded():
 
 
 def test_score_percentiles_match_pandas_average_rank_for_members():
-    from analysis.grading.grades import _percentile_against
+    from analysis.grading.score import _percentile_against
 
     x = np.random.default_rng(2).integers(0, 10, 50).astype(float)
     np.testing.assert_allclose(_percentile_against(x, x), pd.Series(x).rank(method="average", pct=True))

@@ -1,4 +1,4 @@
-"""Customers graded by a scheme: the composite score, grades with their status, grade tables, cut-off sweeps."""
+"""Customers graded by a scheme: grades with their status, grade tables, cut-off sweeps (score: grading.score)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ import pandas as pd
 
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading.schemes import STATUSES, Scheme, assign_grades, computed_abc_limits, cutoff_positions, make_scheme
+from analysis.grading.score import (
+    COMPONENT_SOURCES,
+    DEFAULT_SCORE_COMPONENTS,
+    SCORE_COMPONENTS,
+    composite_score,
+    score_components,
+)
 
 __all__ = [
+    "COMPONENT_SOURCES",
     "DEFAULT_SCORE_COMPONENTS",
     "SCORE_COMPONENTS",
     "Grading",
@@ -21,94 +29,8 @@ __all__ = [
     "grade_customers",
     "grade_frame",
     "grade_table",
+    "score_components",
 ]
-
-
-#: Composite-score components: summary column and direction (+1: higher is better).
-SCORE_COMPONENTS = {
-    "value": ("trailing_value", 1),
-    "frequency": ("trailing_occasions", 1),
-    "margin": ("trailing_margin", 1),
-    "tenure": ("T", 1),
-    "recency": ("time_since_last_purchase", -1),
-}
-
-
-#: Components used when no weights are given: those DOMAIN.md names (sales
-#: scale, order quantity, margin, years of dealing) that the data has.
-#: Recency is not among DOMAIN.md's components; it is available on request.
-DEFAULT_SCORE_COMPONENTS = ("value", "frequency", "margin", "tenure")
-
-
-def composite_score(
-    summary: pd.DataFrame,
-    weights: Mapping[str, float] | None = None,
-    *,
-    reference: np.ndarray | None = None,
-) -> pd.Series:
-    """100-point composite score for the quota scheme.
-
-    Each component becomes its percentile among the ``reference`` customers
-    (ties get the average rank; other customers are placed on the same
-    scale), oriented so that higher is better, and the score is
-    ``100 * sum(weight * percentile) / sum(weight)``. DOMAIN.md names the
-    components (sales scale, payment reliability, margin, order quantity,
-    years of dealing...) but no weights, so the default weights are equal
-    and are a parameter.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        Customer summary (:func:`analysis.engines.summaries.customer_summary`).
-    weights : mapping, optional
-        ``{component: weight}`` with components ``value``
-        (``trailing_value``), ``frequency`` (``trailing_occasions``),
-        ``margin`` (``trailing_margin``), ``tenure`` (``T``, time since the
-        first purchase) and ``recency`` (time since the last purchase,
-        ``T - recency``; smaller is better). Default: equal weights on
-        :data:`DEFAULT_SCORE_COMPONENTS` that the data has.
-    reference : boolean array, optional
-        Customers whose distribution defines the percentiles (the graded
-        ones); default all. Customers outside it never move anyone's score.
-
-    Returns
-    -------
-    pandas.Series
-        Score in [0, 100], aligned with ``summary``.
-    """
-    data = summary
-    if "recency" in summary and "T" in summary:
-        data = summary.assign(time_since_last_purchase=summary["T"] - summary["recency"])
-    if weights is None:
-        weights = {k: 1.0 for k in DEFAULT_SCORE_COMPONENTS if SCORE_COMPONENTS[k][0] in data}
-    unknown = set(weights) - set(SCORE_COMPONENTS)
-    if unknown:
-        raise ParameterError("score_weights", dict(weights), f"keys among {list(SCORE_COMPONENTS)}")
-    if not weights or any(not (w >= 0) for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ParameterError("score_weights", dict(weights), "non-negative weights, some positive")
-    mask = np.ones(len(data), dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
-    total = np.zeros(len(data))
-    for name, weight in weights.items():
-        column, direction = SCORE_COMPONENTS[name]
-        if column not in data:
-            raise DataError(f"score component {name!r} needs column {column!r}", column=column)
-        values = direction * data[column].to_numpy(dtype=float)
-        total += weight * _percentile_against(values, values[mask])
-    return pd.Series(100 * total / sum(weights.values()), index=summary.index)
-
-
-def _percentile_against(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Average-rank percentile of each value within ``reference``.
-
-    For members of ``reference`` this equals pandas' ``rank(method="average",
-    pct=True)``; other values are placed on the same scale without entering it.
-    """
-    if len(reference) == 0:
-        return np.zeros(len(values))
-    ordered = np.sort(reference)
-    below = np.searchsorted(ordered, values, side="left")
-    upto = np.searchsorted(ordered, values, side="right")
-    return (below + (upto - below + 1) / 2) / len(ordered)
 
 
 @dataclass(frozen=True)

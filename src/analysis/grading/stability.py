@@ -11,7 +11,7 @@ counted in periods).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -38,6 +38,7 @@ def grade_history(
     end: str | pd.Timestamp | None = None,
     every: int = 1,
     score_weights: Mapping[str, float] | None = None,
+    score_inputs: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Grade every customer at every regrading date.
 
@@ -62,6 +63,12 @@ def grade_history(
         Regrade every ``every`` periods (1: monthly).
     score_weights : mapping, optional
         Composite-score weights for quota schemes.
+    score_inputs : callable, optional
+        For quota schemes: called with each regrading date (the period's last
+        day, or ``end`` if earlier) and returning ``customer_id`` and further
+        score columns as known at that date (e.g.
+        :func:`analysis.grading.b2b.b2b_inputs`), joined to the period's
+        snapshot so that B2B components are regraded point in time too.
 
     Returns
     -------
@@ -141,6 +148,11 @@ def grade_history(
                 ),
             }
         )
+        if score_inputs is not None and scheme.ranks_on_score:
+            day = calendar[t] + pd.offsets.MonthEnd(0)
+            day = min(day, pd.Timestamp(end).normalize()) if end is not None else day
+            extra = score_inputs(day)
+            snapshot = snapshot.merge(extra, on="customer_id", how="left", validate="1:1")
         young = (t - first[present]) < min_tenure
         grading = grade_frame(snapshot, scheme, value=value_column, young=young, score_weights=score_weights)
         frames.append(grading.customers[["customer_id", "value", "status", "grade"]].assign(period=calendar[t]))

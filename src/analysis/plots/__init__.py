@@ -6,11 +6,19 @@ statistic; they take the DataFrames the analysis modules return.
 """
 
 from analysis.plots.churn import calibration_plot, gains_plot, ratio_plot, survival_plot
-from analysis.plots.grading import cutoff_sweep_plot, future_value_plot, lorenz_plot, migration_heatmap, pareto_chart
+from analysis.plots.grading import (
+    contact_policy_plot,
+    cutoff_sweep_plot,
+    future_value_plot,
+    lorenz_plot,
+    migration_heatmap,
+    pareto_chart,
+)
 from analysis.plots.value import holdout_frequency_plot, quantile_plot, tracking_plot, value_risk_heatmap
 
 __all__ = [
     "calibration_plot",
+    "contact_policy_plot",
     "cutoff_sweep_plot",
     "future_value_plot",
     "gains_plot",

@@ -12,7 +12,14 @@ from matplotlib.ticker import PercentFormatter
 
 from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes
 
-__all__ = ["cutoff_sweep_plot", "future_value_plot", "lorenz_plot", "migration_heatmap", "pareto_chart"]
+__all__ = [
+    "contact_policy_plot",
+    "cutoff_sweep_plot",
+    "future_value_plot",
+    "lorenz_plot",
+    "migration_heatmap",
+    "pareto_chart",
+]
 
 
 def pareto_chart(
@@ -188,3 +195,36 @@ def future_value_plot(
         else f"mean {value_label} per customer afterwards",
         title="Do grades predict the value that follows?",
     )
+
+
+def contact_policy_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Actual contacts a month per grade (mean bar, median dot) against the policy's cadence (black line).
+
+    The contacts axis is logarithmic above 0.1 a month (linear below), as a
+    daily cadence and a contact every few months differ a hundredfold.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.grading.contacts.contact_table` (its ``all``
+        row is left out). Without grades (no contacts table) the axes say so.
+    """
+    ax = new_axes(ax)
+    grades = table[table["grade"] != "all"] if len(table) else table
+    settings = {"xlabel": "grade", "ylabel": "contacts per customer a month", "title": "Actual contact vs policy"}
+    if grades.empty:
+        ax.text(0.5, 0.5, "no contacts table in the data", ha="center", va="center", transform=ax.transAxes)
+        return finish_axes(ax, **settings)
+    positions = np.arange(len(grades))
+    mean = grades["actual_mean"].to_numpy(dtype=float)
+    ax.bar(positions, mean, color=sns.color_palette()[0], alpha=0.8, label="actual, mean")
+    ax.scatter(positions, grades["actual_median"], color=sns.color_palette()[1], zorder=3, label="actual, median")
+    ax.hlines(
+        grades["policy_contacts_per_month"], positions - 0.4, positions + 0.4, color="black", lw=2, label="policy"
+    )
+    ax.set_xticks(positions, grades["grade"].tolist())
+    top = np.nanmax([np.nanmax(mean), np.nanmax(grades["policy_contacts_per_month"].to_numpy(dtype=float))])
+    if top > 0:  # policies and actual rates differ by orders of magnitude: a log scale, linear near 0
+        ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(0, top * 2)
+    return finish_axes(ax, legend="best", **settings)

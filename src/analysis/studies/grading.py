@@ -9,7 +9,7 @@ it before any notebook starts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ def compare_schemes(
     backtest: pd.DataFrame,
     periods: pd.DataFrame,
     params: GradingParameters,
+    score_inputs: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Compare grading schemes on concentration, stability, prediction and workload.
 
@@ -60,6 +61,9 @@ def compare_schemes(
         Dense monthly period table up to ``params.as_of``.
     params : GradingParameters
         The study's parameters.
+    score_inputs : callable, optional
+        The quota score's B2B inputs at a regrading date
+        (:func:`analysis.studies.grading_b2b.history_inputs`), for the stability column.
 
     Returns
     -------
@@ -82,7 +86,7 @@ def compare_schemes(
         grading = _grade(summary, scheme, params)
         table = grade_table(grading)
         top = table.iloc[0]
-        counts, _ = migration_matrix(history(periods, params, name))
+        counts, _ = migration_matrix(history(periods, params, name, score_inputs))
         retention = grade_retention(counts)
         past = _grade(backtest, scheme, params.at(params.validation_date))
         capture = future_value_by_grade(past, backtest)["share_of_future_value"].iloc[0]
@@ -147,8 +151,17 @@ def grade(summary: pd.DataFrame, params: GradingParameters, scheme: str | None =
     return _grade(summary, params.schemes()[scheme or params.scheme], params)
 
 
-def history(periods: pd.DataFrame, params: GradingParameters, scheme: str | None = None) -> pd.DataFrame:
-    """Grades at every regrading month from ``history_start`` to ``as_of`` (see :func:`grade_history`)."""
+def history(
+    periods: pd.DataFrame,
+    params: GradingParameters,
+    scheme: str | None = None,
+    score_inputs: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Grades at every regrading month from ``history_start`` to ``as_of`` (see :func:`grade_history`).
+
+    ``score_inputs`` gives the quota score's B2B inputs at each regrading date
+    (:func:`analysis.studies.grading_b2b.history_inputs`).
+    """
     return grade_history(
         periods,
         params.schemes()[scheme or params.scheme],
@@ -159,6 +172,7 @@ def history(periods: pd.DataFrame, params: GradingParameters, scheme: str | None
         end=params.as_of,
         every=params.regrade_every_months,
         score_weights=params.score_weights or None,
+        score_inputs=score_inputs,
     )
 
 

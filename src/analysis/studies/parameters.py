@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.errors import DataError, ParameterError, check_option
 from analysis.grading.schemes import SCHEMES, VALUE_METRICS, Scheme, make_scheme
+from analysis.grading.score import SCORE_COMPONENTS
 from analysis.studies.declaration import StudyParameters, check_counts, check_dates, param, parameters_cell
 from analysis.studies.sources import SYNTHETIC_B2B
 from analysis.value.clv.beta_geo import BetaGeoModel
@@ -57,7 +58,11 @@ class GradingParameters(StudyParameters):
     value_share_variant_cuts: list = param([0.80, 0.95], "the 80/15/5 variant")
     rank_share_cuts: list = param([0.05, 0.20], "shares of customers closing A and B (top 5% / next 15% / rest)")
     quota_shares: list = param([0.2, 0.3, 0.4, 0.1], "A/B/C/D quotas of the composite-score scheme (sum to 1)")
-    score_weights: dict = param({}, "composite score weights, keys value/frequency/recency/margin ({} means equal)")
+    score_weights: dict = param(
+        {},
+        "composite score weights, keys value/frequency/margin/quantity/tenure/payment_reliability/recency "
+        "({} means equal over those the data has)",
+    )
     absolute_scale: float = param(
         0.0, "multiplies DOMAIN.md's yuan tier thresholds (Diamond 5,000,000 ...) (0 means from currency)"
     )
@@ -72,11 +77,23 @@ class GradingParameters(StudyParameters):
     validation_horizon_days: int = param(
         0, "backtest: grades this many days before as_of vs the value brought since (0 means from the data)"
     )
+    min_late_payments: int = param(
+        2, "late payments in the last 90 days that drop a customer one level of payment terms (the manuals: 2)"
+    )
+    over_served_factor: float = param(
+        2.0, "over-served: more contacts a month than this many times the grade's policy cadence"
+    )
     random_seed: int = param(0, "seed of the bootstrap intervals (and of the synthetic data)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_option("value_metric", self.value_metric, VALUE_METRICS)
+        check_counts(self, ("min_late_payments",))
+        if not (self.over_served_factor >= 1 and math.isfinite(self.over_served_factor)):
+            raise ParameterError("over_served_factor", self.over_served_factor, "a number of at least 1")
+        unknown = sorted(set(self.score_weights) - set(SCORE_COMPONENTS))
+        if unknown:
+            raise ParameterError("score_weights", self.score_weights, f"keys among {list(SCORE_COMPONENTS)}")
         check_option("scheme", self.scheme, SCHEMES)
         for name in self.compare:
             check_option("compare", name, SCHEMES)
