@@ -11,6 +11,7 @@ import pytest
 from analysis.errors import ParameterError
 from analysis.studies import churn as study
 from analysis.studies.dates import dated
+from analysis.synthetic.effects import SIGNALS
 from analysis.synthetic.generate import generate_b2b
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_churn_signals.ipynb"
@@ -51,7 +52,7 @@ def test_planted_effects_check_reports_truth_and_coverage():
     assert planted["true_odds_ratio"].tolist() == [truth[s] for s in planted["signal"]]
     assert (planted["lower_95"] < planted["odds_ratio"]).all() and (planted["odds_ratio"] < planted["upper_95"]).all()
     assert (planted["odds_ratio"] > 1).all()  # every planted effect raises churn, and is found to
-    assert f"{int(planted['covered'].sum())} of 4" in study.describe_planted(planted)
+    assert f"{int(planted['covered'].sum())} of {len(SIGNALS)}" in study.describe_planted(planted)
 
 
 @pytest.mark.e2e

@@ -22,7 +22,7 @@ def planted_effects_check(params: ChurnParameters) -> pd.DataFrame:
 
     The synthetic base (:func:`analysis.synthetic.generate.generate_b2b`, logistic
     churn model) has known effects of late payments, complaints, contact
-    gaps and frequency drops; the signals are recomputed by
+    gaps, frequency drops and a change of salesperson; the signals are recomputed by
     :func:`analysis.churn.b2b.b2b_churn_frame` and a logistic regression is fitted.
 
     Returns
