@@ -94,3 +94,10 @@ def test_the_b2b_fixture_runs_all_three_studies_end_to_end(tmp_path):
         assert sign in churn
     calls = pd.read_csv(run / "exports" / "call_list.csv", encoding="utf-8-sig", dtype={"customer_id": str})
     assert calls["name"].str.contains("有限公司").all()  # names from 客户.csv
+
+
+def test_the_readme_shows_the_fixture_source_file_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = (FIXTURE / "sources.yaml").read_text(encoding="utf-8").splitlines()
+    block = "\n".join(line for line in lines if not line.startswith("#"))
+    assert block in readme
