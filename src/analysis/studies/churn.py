@@ -108,7 +108,7 @@ def describe_unmeasured(tables: Mapping[str, pd.DataFrame]) -> str:
     if missing.empty:
         return ""
     listed = "; ".join(f"{row.meaning} (needs {row.needs})" for row in missing.itertuples())
-    return f"Not measured with this data: {listed}. Add the table to the source file to measure them."
+    return f"Not measured with this data: {listed}. Add the table or column to the source file to measure them."
 
 
 def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
