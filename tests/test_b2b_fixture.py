@@ -92,6 +92,8 @@ def test_the_b2b_fixture_runs_all_three_studies_end_to_end(tmp_path):
     churn = (run / "02_churn_signals.html").read_text()
     for sign in ("change of salesperson", "unresolved complaints", "receivables above the credit limit"):
         assert sign in churn
+    grading = (run / "01_grading_thresholds.html").read_text()
+    assert "drop one level of payment terms: the rule moves" in grading and "under-served" in grading
     calls = pd.read_csv(run / "exports" / "call_list.csv", encoding="utf-8-sig", dtype={"customer_id": str})
     assert calls["name"].str.contains("有限公司").all()  # names from 客户.csv
 
