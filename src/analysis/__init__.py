@@ -9,6 +9,7 @@ checks)::
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
                    studies.grading · studies.churn · studies.churn_reference · studies.call_list · studies.value
+                   studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.concentration · grading.stability
                    grading.validity · grading.policy                                       (study 1)

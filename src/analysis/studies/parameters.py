@@ -298,7 +298,7 @@ class ValueParameters(StudyParameters):
         '"churn_model" (the churn study\'s model, with the B2B signs the tables allow)',
     )
     risk_horizon_days: int = param(
-        0, "risk comparison: churned = no purchase in this many days (0 means 90, less on a short history)"
+        0, "risk comparison: churned means no purchase in this many days (0 means 90, less on a short history)"
     )
     random_seed: int = param(0, "seed of the simulated spend check (and of the synthetic data)")
 
