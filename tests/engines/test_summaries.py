@@ -49,6 +49,8 @@ def reference_summary(t: pd.DataFrame, as_of, *, unit: float = 1.0, trailing_day
         if "margin" in t:
             row["total_margin"] = g["margin"].sum()
             row["trailing_margin"] = g.loc[g["day"] > window_start, "margin"].sum()
+            margins = buys.groupby("day")["margin"].sum().sort_index()
+            row["monetary_margin"] = margins.iloc[1:].mean() if n > 1 else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -39,14 +39,17 @@ def query(
 
 
 def customer_days(src: ir.Table, has_margin: bool) -> ir.Table:
-    """One row per customer and day: ``spend`` and ``net`` (and ``margin``).
+    """One row per customer and day: ``spend`` and ``net`` (and ``margin``, ``margin_spend``).
 
     ``spend`` sums the non-negative amounts and is NULL on a day with returns
     only, so ``spend.count()`` counts purchase occasions; ``net`` sums all.
+    ``margin`` sums every row's margin (returns netted), ``margin_spend`` the
+    margins of the rows ``spend`` sums (the gross margin of the occasion).
     """
     amounts = {"spend": src.amount.sum(where=src.amount >= 0), "net": src.amount.sum()}
     if has_margin:
         amounts["margin"] = src.margin.sum()
+        amounts["margin_spend"] = src.margin.sum(where=src.amount >= 0)
     return src.group_by(["customer_id", "day"]).aggregate(**amounts)
 
 

@@ -16,7 +16,8 @@ Conventions (BTYD, after Fader, Hardie & Lee 2005)
 - ``frequency`` = occasions - 1 (repeat occasions); ``recency`` = time from
   first to last occasion; ``T`` = time from the first occasion to ``as_of``.
 - ``monetary_value`` = mean spend of the *repeat* occasions (the first is
-  left out); NaN for customers without a repeat occasion.
+  left out); NaN for customers without a repeat occasion. With a margin,
+  ``monetary_margin`` is the same mean of the occasions' gross margin.
 - **Returns** (negative amounts) never make an occasion and never enter
   ``monetary_value`` (spend per occasion is gross); they are netted in the
   value totals (``total_value``, ``trailing_value``, ``value_holdout``,
@@ -64,7 +65,12 @@ def _customer_expr(
         "trailing_value": days.net.sum(where=window),
     }
     if source.has_margin:
-        sums |= {"total_margin": days.margin.sum(where=upto), "trailing_margin": days.margin.sum(where=window)}
+        sums |= {
+            "total_margin": days.margin.sum(where=upto),
+            "trailing_margin": days.margin.sum(where=window),
+            "margin_spend": days.margin_spend.sum(where=bought),
+            "first_margin": days.margin_spend.argmin(days.day, where=bought),
+        }
     if holdout:
         later = days.day > as_of
         sums |= {"frequency_holdout": days.spend.count(where=later), "value_holdout": days.net.sum(where=later)}
@@ -92,6 +98,13 @@ def _customer_expr(
         columns |= {
             "total_margin": as_double(c.total_margin),
             "trailing_margin": as_double(c.trailing_margin.fill_null(0)),
+            "monetary_margin": ibis.cases(
+                (
+                    c.occasions > 1,
+                    as_double(c.margin_spend.fill_null(0) - c.first_margin.fill_null(0)) / as_double(c.occasions - 1),
+                ),
+                else_=ibis.null("float64"),
+            ),
         }
     if holdout:
         columns |= {
@@ -143,8 +156,9 @@ def customer_summary(
         ``frequency`` (repeat occasions), ``recency``, ``T``,
         ``monetary_value`` (mean repeat-occasion spend, NaN without repeats),
         ``total_value`` (net of returns, all history to ``as_of``),
-        ``trailing_occasions``, ``trailing_value``; plus ``total_margin`` and
-        ``trailing_margin`` when the data has a margin.
+        ``trailing_occasions``, ``trailing_value``; plus ``total_margin``,
+        ``trailing_margin`` and ``monetary_margin`` (mean repeat-occasion
+        gross margin, NaN without repeats) when the data has a margin.
 
     Examples
     --------

@@ -72,6 +72,7 @@ UNSET: dict[str, Any] = {
     "capacity": 0,
     "capacities": [],
     "absolute_scale": 0.0,
+    "risk_horizon_days": 0,
 }
 
 
@@ -165,7 +166,7 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
             values[name] = choices.add(name, reference[name], "the shipped CDNOW data's reference (published studies)")
     rules(values, choices, first, last, params, transactions)
     order = {name: i for i, name in enumerate(UNSET)}
-    choices.rows.sort(key=lambda row: order[row["parameter"]])
+    choices.rows.sort(key=lambda row: order.get(row["parameter"], len(order)))
     return dataclasses.replace(params, **values), choices.table()
 
 
@@ -341,6 +342,27 @@ def _value(values, choices, first, last, params, transactions) -> None:
     if pd.Timestamp(values["calibration_end"]) >= as_of:
         raise ParameterError("calibration_end", values["calibration_end"], f"a date before as_of ({as_of.date()})")
     _absolute_scale(values, choices, params)
+    horizon = _set(
+        values,
+        choices,
+        "risk_horizon_days",
+        90 if days >= 365 else max(14, days // 4),
+        "90 days (the domain notes' quarter), or a quarter of a history shorter than a year",
+    )
+    if as_of - pd.Timedelta(days=2 * horizon) <= first:
+        raise ParameterError(
+            "risk_horizon_days", horizon, f"at most a third of the {days}-day history ({days // 3} days)"
+        )
+    if params.value_metric == "auto":
+        has_margin = "margin" in getattr(transactions, "columns", ())
+        rule = (
+            "gross margin: the transactions have a margin column"
+            if has_margin
+            else "revenue (amounts): the transactions have no margin column"
+        )
+        values["value_metric"] = choices.add("value_metric", "margin" if has_margin else "revenue", rule)
+    else:
+        choices.add("value_metric", params.value_metric, "given")
 
 
 #: Each study's rules, by its parameters' declaration.

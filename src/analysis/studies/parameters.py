@@ -271,6 +271,14 @@ class ChurnParameters(StudyParameters):
 WEEK = 7.0
 
 
+#: Value metrics of the value study: "auto" is margin when the data has one (the grading study's names).
+VALUE_STUDY_METRICS = ("auto", "revenue", "margin")
+
+
+#: Sources of the churn risk crossed with value.
+RISK_SOURCES = ("auto", "p_alive", "churn_model")
+
+
 #: Transaction models by parameter value, with their display names.
 TRANSACTION_MODELS = {"bgnbd": ("BG/NBD", BetaGeoModel), "pareto_nbd": ("Pareto/NBD", ParetoNBDModel)}
 
@@ -296,7 +304,19 @@ class ValueParameters(StudyParameters):
         0.0, "multiplies the domain notes' yuan tier thresholds (Diamond 5,000,000 ...) (0 means from currency)"
     )
     regional_coefficient: float = param(1.0, "tier thresholds times this (0.8-0.9 for smaller regions)")
-    risk_cuts: list = param([0.3, 0.6], "churn probability (1 - p_alive) separating low, medium and high risk")
+    risk_cuts: list = param([0.3, 0.6], "churn probability separating low, medium and high risk")
+    value_metric: str = param(
+        "auto",
+        'value of tiers and CLV: "auto" (gross margin when the data has margins, else revenue), "revenue" or "margin"',
+    )
+    risk_source: str = param(
+        "auto",
+        'risk of value x risk: "auto" (the better out of time of the two), "p_alive" (1 - p_alive) or '
+        '"churn_model" (the churn study\'s model, with the B2B signs the tables allow)',
+    )
+    risk_horizon_days: int = param(
+        0, "risk comparison: churned means no purchase in this many days (0 means 90, less on a short history)"
+    )
     random_seed: int = param(0, "seed of the simulated spend check (and of the synthetic data)")
 
     def __post_init__(self) -> None:
@@ -305,6 +325,9 @@ class ValueParameters(StudyParameters):
         if self.as_of and self.calibration_end and pd.Timestamp(self.as_of) <= pd.Timestamp(self.calibration_end):
             raise ParameterError("as_of", self.as_of, f"a date after calibration_end ({self.calibration_end})")
         check_option("transaction_model", self.transaction_model, TRANSACTION_MODELS)
+        check_option("value_metric", self.value_metric, VALUE_STUDY_METRICS)
+        check_option("risk_source", self.risk_source, RISK_SOURCES)
+        check_counts(self, ("risk_horizon_days",), unset=0)
         if self.clv_horizon_weeks < 1:
             raise ParameterError("clv_horizon_weeks", self.clv_horizon_weeks, "a positive whole number of weeks")
         if not (0 <= self.annual_discount_rate < 1):
@@ -323,6 +346,16 @@ class ValueParameters(StudyParameters):
             raise ParameterError("regional_coefficient", self.regional_coefficient, "a positive number")
         if not (self.absolute_scale >= 0 and math.isfinite(self.absolute_scale)):
             raise ParameterError("absolute_scale", self.absolute_scale, "a positive number (0: from the currency)")
+
+    def check_data(self, transactions: pd.DataFrame) -> None:
+        """Refuse data this study cannot use with these parameters (run before any notebook starts)."""
+        if self.value_metric == "margin" and "margin" not in transactions:
+            raise DataError(
+                "value_metric 'margin' needs a margin column, which the data lacks",
+                file=transactions.attrs.get("source"),
+                column="margin",
+                hint="Choose value_metric 'revenue' or 'auto', or map a margin column (column_map)",
+            )
 
     @property
     def weekly_discount_rate(self) -> float:

@@ -205,10 +205,12 @@ def customer_values(
     -------
     pandas.DataFrame
         ``customer_id``, RFM columns of :func:`analysis.value.tiers.rfm_scores` and
-        ``segment``, ``trailing_value``, ``p_alive``, ``churn_probability``
+        ``segment``, ``trailing_value`` (in the value metric, see
+        :func:`value_summary`), ``p_alive``, ``churn_probability``
         (``1 - p_alive``), ``expected_purchases``, ``expected_spend``, ``clv``
         (over ``clv_horizon_weeks``, discounted), ``tier`` (pyramid on CLV),
-        ``absolute_tier`` (DOMAIN.md tiers on trailing annual value) and
+        ``absolute_tier`` (DOMAIN.md tiers on trailing annual revenue,
+        ``trailing_revenue`` when the summary has it) and
         ``risk`` (band of the churn probability).
     """
     valued = summary[~((summary["frequency"] > 0) & ~(summary["monetary_value"] > 0))]
@@ -235,13 +237,17 @@ def customer_values(
     scores = rfm_segments(rfm_scores(summary, bins=params.rfm_bins))
     alive = transaction_model.probability_alive(summary).to_numpy()
     frame = scores.assign(trailing_value=summary["trailing_value"].to_numpy(), p_alive=alive)
+    revenue = summary["trailing_revenue"] if "trailing_revenue" in summary else summary["trailing_value"]
     frame = frame.merge(
         clv[["customer_id", "expected_purchases", "expected_spend", "clv"]], on="customer_id", how="left"
     )
     frame["churn_probability"] = 1 - frame["p_alive"]
     frame["tier"] = value_pyramid(frame.assign(clv=frame["clv"].fillna(0.0)), value="clv", cuts=params.pyramid_cuts)
     frame["absolute_tier"] = absolute_tiers(
-        frame, value="trailing_value", scale=params.absolute_scale, coefficient=params.regional_coefficient
+        frame.assign(trailing_revenue=revenue.to_numpy()),
+        value="trailing_revenue",
+        scale=params.absolute_scale,
+        coefficient=params.regional_coefficient,
     )
     frame["risk"] = risk_bands(frame["churn_probability"], cuts=params.risk_cuts)
     return frame
@@ -299,8 +305,12 @@ def headline_metrics(
     spend_model: GammaGammaModel,
     values: pd.DataFrame,
     cells: pd.DataFrame,
+    risk: Any = None,
 ) -> dict[str, Any]:
-    """Machine-readable headline numbers for the report runner (rounded, JSON-ready)."""
+    """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
+
+    ``risk``: the :class:`analysis.studies.value_risk.RiskComparison` (its source and AUCs are added).
+    """
 
     def r(x: Any) -> float:
         return round(float(x), 6)
@@ -311,6 +321,7 @@ def headline_metrics(
         "calibration_end": params.calibration_end,
         "as_of": params.as_of,
         "transaction_model": params.transaction_model,
+        "value_metric": params.value_metric,
         "bgnbd_calibration": {k: r(v) for k, v in models["BG/NBD"].params_.items()},
         "pareto_nbd_calibration": {k: r(v) for k, v in models["Pareto/NBD"].params_.items()},
         "gamma_gamma_as_of": {k: r(v) for k, v in spend_model.params_.items()},
@@ -322,14 +333,19 @@ def headline_metrics(
             values.loc[values["tier"] == values["tier"].cat.categories[0], "clv"].sum() / values["clv"].sum()
         ),
         "largest_value_at_risk_cell": f"{cells.iloc[0]['tier']} x {cells.iloc[0]['risk']}",
-    }
+    } | ({} if risk is None else risk.metrics())
 
 
 def customer_tiers(values: pd.DataFrame, cells: pd.DataFrame, params: ValueParameters) -> pd.DataFrame:
-    """One row per customer for the run's customer table: RFM segment, tiers, CLV, ``p_alive``, risk and action."""
+    """One row per customer for the run's customer table: RFM segment, tiers, CLV, ``p_alive``, risk and action.
+
+    ``churn_probability`` and ``risk_source`` (when ``values`` has it: which
+    measure gave the risk, :func:`analysis.studies.value_risk.value_risk`) follow ``risk``.
+    """
     actions = cells.set_index(["tier", "risk"])["action"]
     keys = zip(values["tier"].astype("object"), values["risk"].astype("object"), strict=True)
-    table = values[["customer_id", "segment", "tier", "absolute_tier", "p_alive", "clv", "risk"]].astype(
+    columns = ["customer_id", "segment", "tier", "absolute_tier", "p_alive", "clv", "churn_probability", "risk"]
+    table = values[columns + (["risk_source"] if "risk_source" in values else [])].astype(
         {"segment": "object", "tier": "object", "absolute_tier": "object", "risk": "object"}
     )
     return table.assign(action=[actions.get(key, "-") for key in keys], as_of=params.as_of).reset_index(drop=True)
