@@ -84,8 +84,12 @@ def grade_customers(
     as_of : date, optional
         Analysis date, needed when ``min_tenure_days > 0``.
     min_tenure_days : int
-        Customers whose first purchase is fewer days before ``as_of`` get a
-        provisional grade.
+        Customers whose first purchase (``dealing_start`` when the summary has
+        it: the acquisition date where known) is fewer days before ``as_of``
+        get a provisional grade, unless the summary's ``left_censored`` flags
+        them (:func:`analysis.engines.censoring.flag_left_censored`: their
+        history may start before the data, so their tenure is unknown and
+        they are graded on their observed value).
     score_weights : mapping, optional
         Weights of the composite score (quota schemes).
 
@@ -99,7 +103,10 @@ def grade_customers(
     if min_tenure_days > 0:
         if as_of is None:
             raise ParameterError("as_of", None, "a date when min_tenure_days > 0")
-        young = ((pd.Timestamp(as_of) - summary["first_purchase"]).dt.days < min_tenure_days).to_numpy()
+        start = summary["dealing_start"] if "dealing_start" in summary else summary["first_purchase"]
+        young = ((pd.Timestamp(as_of) - start).dt.days < min_tenure_days).to_numpy()
+        if "left_censored" in summary:  # tenure unknown: graded on observed value
+            young = young & ~summary["left_censored"].to_numpy(dtype=bool)
     return grade_frame(summary, scheme, value=value, young=young, score_weights=score_weights)
 
 

@@ -39,6 +39,7 @@ def grade_history(
     every: int = 1,
     score_weights: Mapping[str, float] | None = None,
     score_inputs: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
+    left_censored_until: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Grade every customer at every regrading date.
 
@@ -69,6 +70,10 @@ def grade_history(
         score columns as known at that date (e.g.
         :func:`analysis.grading.b2b.b2b_inputs`), joined to the period's
         snapshot so that B2B components are regraded point in time too.
+    left_censored_until : date, optional
+        Customers whose first period starts before this date's month may have
+        bought before the data (:mod:`analysis.engines.censoring`): never
+        provisional (their tenure is unknown).
 
     Returns
     -------
@@ -133,6 +138,8 @@ def grade_history(
         "margin": "trailing_margin",
         "occasions": "trailing_occasions",
     }[metric]
+    if left_censored_until is not None:
+        censored_month = calendar.searchsorted(pd.Timestamp(left_censored_until).to_period("M").start_time)
     frames = []
     for t in range(lo, hi + 1, every):
         present = first <= t
@@ -154,6 +161,8 @@ def grade_history(
             extra = score_inputs(day)
             snapshot = snapshot.merge(extra, on="customer_id", how="left", validate="1:1")
         young = (t - first[present]) < min_tenure
+        if left_censored_until is not None:
+            young &= first[present] >= censored_month
         grading = grade_frame(snapshot, scheme, value=value_column, young=young, score_weights=score_weights)
         frames.append(grading.customers[["customer_id", "value", "status", "grade"]].assign(period=calendar[t]))
     if not frames:

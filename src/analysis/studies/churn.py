@@ -28,7 +28,7 @@ from analysis.grading.grades import grade_customers
 from analysis.privacy import pseudonymise, read_pseudonym_key
 from analysis.studies.churn_reference import describe_planted, planted_effects_check, reference_note
 from analysis.studies.parameters import ChurnParameters
-from analysis.studies.text import p_value_text, percent
+from analysis.studies.text import censoring_text, p_value_text, percent
 
 __all__ = [
     "churn_by_horizon",
@@ -36,6 +36,7 @@ __all__ = [
     "describe_alerts",
     "describe_cox",
     "describe_horizons",
+    "describe_left_censored",
     "describe_model",
     "describe_planted",
     "describe_signals",
@@ -54,6 +55,7 @@ __all__ = [
     "survival_signal",
     "transaction_formula",
     "with_grade_flags",
+    "with_left_censoring",
 ]
 
 
@@ -81,6 +83,9 @@ TRANSACTION_TERMS = (
     ("owner_change", "owner_change"),
 )
 
+#: The tenure term of :data:`TRANSACTION_TERMS`.
+TENURE_TERM = "np.log1p(tenure_days)"
+
 
 def study_frame(
     tables: Mapping[str, pd.DataFrame], params: ChurnParameters, as_of: str | pd.Timestamp, *, outcomes: bool = True
@@ -94,7 +99,35 @@ def study_frame(
     options = params.frame_options() | {"grades": grades, "outcomes": outcomes}
     if not outcomes:
         options["data_end"] = as_of
-    return with_grade_flags(churn_frame(tables, as_of=as_of, **options))
+    return with_left_censoring(with_grade_flags(churn_frame(tables, as_of=as_of, **options)), params)
+
+
+def with_left_censoring(frame: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
+    """``frame`` with a 0/1 ``left_censored`` column; their ``tenure_days`` is unknown (NaN).
+
+    A customer first seen before ``params.left_censored_until`` may have
+    bought before the data began (:mod:`analysis.engines.censoring`): the
+    observed tenure is only a lower bound, so the signal table measures
+    ``tenure_days`` without them and the model gives them their own term
+    (:func:`transaction_formula`).
+    """
+    if not params.left_censored_until:
+        return frame.assign(left_censored=0)
+    flagged = (frame["first_purchase"] < pd.Timestamp(params.left_censored_until)).to_numpy()
+    return frame.assign(
+        left_censored=flagged.astype("int64"), tenure_days=frame["tenure_days"].where(~flagged).to_numpy()
+    )
+
+
+def describe_left_censored(frame: pd.DataFrame, params: ChurnParameters) -> str:
+    """The sentence on customers whose history may start before the data, and how the churn study treats them."""
+    return censoring_text(
+        frame["left_censored"].astype(bool),
+        frame["first_purchase"],
+        params.left_censored_until,
+        "are left out of the tenure_days signal (its row counts the others); the model gives them a term of their "
+        "own (left_censored) instead of a tenure",
+    )
 
 
 def frame_signals(frame: pd.DataFrame) -> list[str]:
@@ -127,7 +160,7 @@ def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.
         if pd.Timestamp(params.as_of) + pd.Timedelta(days=horizon) > end:
             continue
         options = params.frame_options() | {"horizon_days": horizon}
-        frame = transaction_churn_frame(transactions, as_of=params.as_of, **options)
+        frame = with_left_censoring(transaction_churn_frame(transactions, as_of=params.as_of, **options), params)
         table = signal_table(frame, TRANSACTION_SIGNALS)
         top = table.iloc[0]
         rows.append(
@@ -172,8 +205,15 @@ def transaction_formula(frame: pd.DataFrame) -> str:
 
     The terms of :data:`TRANSACTION_TERMS` whose column varies in ``frame``
     (a constant signal, e.g. no dormant customer at all, cannot be estimated).
+    With left-censored customers (:func:`with_left_censoring`), their unknown
+    tenure counts 0 in the tenure term and ``left_censored`` is a term of
+    its own (the missing-indicator method), so no customer leaves the model.
     """
     terms = [term for column, term in TRANSACTION_TERMS if column in frame and frame[column].nunique(dropna=True) > 1]
+    if "left_censored" in frame and frame["left_censored"].nunique() > 1 and TENURE_TERM in terms:
+        # unknown tenure (left-censored): 0 in the tenure term, and a term of their own
+        terms[terms.index(TENURE_TERM)] = "np.log1p(tenure_days.fillna(0))"
+        terms.append("left_censored")
     if not terms:
         raise DataError("no signal varies among the customers", column="signal")
     return "churned ~ " + " + ".join(terms)

@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.engines.censoring import censoring_cutoff
 from analysis.engines.rows import active_customers, date_range
+from analysis.engines.summaries import customer_summary
 from analysis.errors import DataError, ParameterError
 from analysis.studies.parameters import ChurnParameters, GradingParameters, StudyParameters, ValueParameters
 
@@ -73,6 +75,7 @@ UNSET: dict[str, Any] = {
     "capacities": [],
     "absolute_scale": 0.0,
     "risk_horizon_days": 0,
+    "left_censored_until": "",
 }
 
 
@@ -165,6 +168,7 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
         elif name in reference:
             values[name] = choices.add(name, reference[name], "the shipped CDNOW data's reference (published studies)")
     rules(values, choices, first, last, params, transactions)
+    _left_censored(values, choices, first, last, params, transactions)
     order = {name: i for i, name in enumerate(UNSET)}
     choices.rows.sort(key=lambda row: order.get(row["parameter"], len(order)))
     return dataclasses.replace(params, **values), choices.table()
@@ -235,6 +239,16 @@ def _grading(values, choices, first, last, params, transactions) -> None:
             "validation_horizon_days", values["validation_horizon_days"], f"fewer days than the history's {days}"
         )
     _absolute_scale(values, choices, params)
+
+
+def _left_censored(values, choices, first, last, params, transactions) -> None:
+    """The date before which a first purchase may be an older customer's (:mod:`analysis.engines.censoring`)."""
+    if "left_censored_until" in values:
+        return
+    summary = customer_summary(transactions, last, engine=params.engine)
+    until, rule = censoring_cutoff(summary, first, last)
+    choices.add("left_censored_until", str(until.date()), rule)
+    values["left_censored_until"] = str(until.date())
 
 
 def _absolute_scale(values: dict[str, Any], choices: Choices, params: Any) -> None:

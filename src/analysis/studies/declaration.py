@@ -77,6 +77,12 @@ class StudyParameters:
     engine: str = param(
         "duckdb", 'where the customer summaries run: "duckdb" (embedded), "spark", or an Ibis connection URL'
     )
+    left_censored_until: str = param(
+        "",
+        "customers whose first purchase in the data is before this date may have bought before the data starts "
+        '(left-censored: graded on observed value, no tenure statements) ("" means from the data; the first day of '
+        "data means nobody)",
+    )
     metrics_path: str = param("", 'write the headline metrics JSON here ("" means nowhere)')
     customers_path: str = param(
         "", 'write this study\'s one row per customer here as .parquet ("" means nowhere; a run: exports/)'
@@ -90,6 +96,7 @@ class StudyParameters:
         if len(self.delimiter) != 1:
             raise ParameterError("delimiter", self.delimiter, "one character, e.g. ',' or ';'")
         check_engine(self.engine, recorded=True)
+        check_dates(self, "left_censored_until")
         if self.synthetic_customers < 1:
             raise ParameterError("synthetic_customers", self.synthetic_customers, "a positive whole number")
 

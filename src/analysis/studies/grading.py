@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.engines.censoring import flag_left_censored
 from analysis.errors import DataError
 from analysis.grading.grades import Grading, cutoff_sweep, grade_customers, grade_table
 from analysis.grading.policy import workload
@@ -22,13 +23,14 @@ from analysis.grading.schemes import Scheme
 from analysis.grading.stability import grade_history, grade_retention, migration_matrix
 from analysis.grading.validity import future_value_by_grade, grade_separation
 from analysis.studies.parameters import GradingParameters
-from analysis.studies.text import p_value_text, percent
+from analysis.studies.text import censoring_text, p_value_text, percent
 
 __all__ = [
     "active_values",
     "compare_schemes",
     "describe_concentration",
     "describe_grades",
+    "describe_left_censored",
     "describe_stability",
     "describe_sweep",
     "describe_validity",
@@ -114,6 +116,8 @@ def compare_schemes(
 
 
 def _grade(summary: pd.DataFrame, scheme: Scheme, params: GradingParameters) -> Grading:
+    if params.left_censored_until:  # an older customer's tenure is unknown: graded on observed value
+        summary = flag_left_censored(summary, params.left_censored_until)
     return grade_customers(
         summary,
         scheme,
@@ -173,6 +177,7 @@ def history(
         every=params.regrade_every_months,
         score_weights=params.score_weights or None,
         score_inputs=score_inputs,
+        left_censored_until=params.left_censored_until or None,
     )
 
 
@@ -185,6 +190,18 @@ def sweep(grading: Grading) -> pd.DataFrame:
     graded = grading.customers[grading.customers["status"] == "graded"]
     kind = "value_share" if grading.scheme.kind == "value_share" else "rank_share"
     return cutoff_sweep(graded["value"], kind=kind)
+
+
+def describe_left_censored(summary: pd.DataFrame, params: GradingParameters) -> str:
+    """The data section's sentence on customers whose history may start before the data, and how grading treats them."""
+    flagged = flag_left_censored(summary, params.left_censored_until)
+    return censoring_text(
+        flagged["left_censored"],
+        summary["first_purchase"],
+        params.left_censored_until,
+        "are graded on their observed value, never provisional (the minimum tenure applies to customers known to be "
+        "new; a known acquisition date counts instead of the first purchase)",
+    )
 
 
 def describe_concentration(concentration: pd.DataFrame) -> str:

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analysis.engines.censoring import flag_left_censored
 from analysis.engines.periods import period_table
 from analysis.errors import DataError
 from analysis.stats import StatisticalResult
 from analysis.studies.parameters import TRANSACTION_MODELS, WEEK, ValueParameters
+from analysis.studies.text import censoring_text
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
@@ -28,6 +30,7 @@ from analysis.value.tiers import absolute_tiers, rfm_scores, rfm_segments, risk_
 
 __all__ = [
     "customer_values",
+    "describe_left_censored",
     "describe_models",
     "describe_spend",
     "describe_value_risk",
@@ -234,9 +237,10 @@ def customer_values(
             column="clv",
             hint="Its estimates may sit at a boundary (e.g. no dropout in the data); try the other transaction_model",
         )
-    scores = rfm_segments(rfm_scores(summary, bins=params.rfm_bins))
+    censored = _left_censored(summary, params)
+    scores = rfm_segments(rfm_scores(summary, bins=params.rfm_bins), left_censored=censored)
     alive = transaction_model.probability_alive(summary).to_numpy()
-    frame = scores.assign(trailing_value=summary["trailing_value"].to_numpy(), p_alive=alive)
+    frame = scores.assign(trailing_value=summary["trailing_value"].to_numpy(), p_alive=alive, left_censored=censored)
     revenue = summary["trailing_revenue"] if "trailing_revenue" in summary else summary["trailing_value"]
     frame = frame.merge(
         clv[["customer_id", "expected_purchases", "expected_spend", "clv"]], on="customer_id", how="left"
@@ -251,6 +255,23 @@ def customer_values(
     )
     frame["risk"] = risk_bands(frame["churn_probability"], cuts=params.risk_cuts)
     return frame
+
+
+def _left_censored(summary: pd.DataFrame, params: ValueParameters) -> np.ndarray:
+    if not params.left_censored_until:
+        return np.zeros(len(summary), dtype=bool)
+    return flag_left_censored(summary, params.left_censored_until)["left_censored"].to_numpy()
+
+
+def describe_left_censored(summary: pd.DataFrame, params: ValueParameters) -> str:
+    """The sentence on customers whose history may start before the data, and how the value study treats them."""
+    return censoring_text(
+        pd.Series(_left_censored(summary, params)),
+        summary["first_purchase"],
+        params.left_censored_until,
+        'never get the RFM segment "new" (they get the next segment they match); the purchase models take their '
+        "first purchase in the data as their start, as the BTYD models do",
+    )
 
 
 def describe_models(comparison: pd.DataFrame) -> str:

@@ -10,6 +10,7 @@ tie rule: equal values always share a tier.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from analysis.grading.schemes import Scheme, make_scheme
 
 __all__ = [
     "DEFAULT_SEGMENT_RULES",
+    "TENURE_SEGMENTS",
     "absolute_tiers",
     "rfm_scores",
     "rfm_segments",
@@ -101,7 +103,12 @@ DEFAULT_SEGMENT_RULES = pd.DataFrame(
 )
 
 
-def rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+#: Segments that say how long a customer has been buying: never given to a customer whose history may
+#: start before the data (left-censored, :mod:`analysis.engines.censoring`).
+TENURE_SEGMENTS = ("new",)
+
+
+def rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None, *, left_censored: Any = None) -> pd.DataFrame:
     """Assign each customer the first segment rule their R, F and M scores match.
 
     Parameters
@@ -112,6 +119,10 @@ def rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.
         Columns ``segment``, ``r_min``, ``r_max``, ``f_min``, ``f_max``,
         ``m_min``, ``m_max`` (inclusive bounds), in priority order. Default
         :data:`DEFAULT_SEGMENT_RULES`; the last rule should match everyone.
+    left_censored : array of bool, optional
+        Customers whose history may start before the data: the rules of
+        :data:`TENURE_SEGMENTS` ("new": first purchase recently) are skipped
+        for them, so they get the next rule they match.
 
     Returns
     -------
@@ -122,9 +133,12 @@ def rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.
     rules = DEFAULT_SEGMENT_RULES if rules is None else rules
     require_columns(rules, ["segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"], "segment rules")
     segment = pd.Series(pd.NA, index=scores.index, dtype="object")
+    censored = np.zeros(len(scores), dtype=bool) if left_censored is None else np.asarray(left_censored, dtype=bool)
     for rule in rules.itertuples():
+        allowed = ~censored if rule.segment in TENURE_SEGMENTS else np.ones(len(scores), dtype=bool)
         match = (
-            scores["r_score"].between(rule.r_min, rule.r_max)
+            allowed
+            & scores["r_score"].between(rule.r_min, rule.r_max)
             & scores["f_score"].between(rule.f_min, rule.f_max)
             & scores["m_score"].between(rule.m_min, rule.m_max)
             & segment.isna()
