@@ -25,6 +25,7 @@ checks)::
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
                    engines.aggregates · engines.summaries · engines.periods · engines.rows
                    engines.profile (the only code aggregating raw rows, run where the data lives)
+                   engines.censoring (histories that may start before the data)
     data           data.contract · data.datasets · data.readers · data.spreadsheets · data.parsing
                    data.validate · data.sources (a user's data described once)
     foundations    errors · checks (the shared argument checks) · parameters (plain data, safe names)
