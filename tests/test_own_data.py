@@ -128,7 +128,11 @@ def test_shipped_data_keeps_its_published_dates():
     cdnow = load_transactions("cdnow", up_to="1998-06-30")
     churn, chosen = choose_from_data(ChurnParameters(), cdnow)
     assert (churn.as_of, churn.validation_as_of, churn.capacity) == ("1997-09-30", "1997-12-31", 500)
-    assert chosen["rule"].str.contains("reference").all()
+    dated = chosen[chosen["parameter"] != "left_censored_until"]
+    assert dated["rule"].str.contains("reference").all()
+    # CDNOW is a cohort (every customer's first purchase in Q1 1997): nobody's history starts before the data.
+    censoring = chosen.set_index("parameter").loc["left_censored_until"]
+    assert censoring["value"] == "1997-01-01" and "cohort" in censoring["rule"]
 
 
 def _run_outside(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
