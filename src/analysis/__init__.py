@@ -23,8 +23,8 @@ checks)::
                    clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
                    synthetic.effects · synthetic.generate · synthetic.accounts · synthetic.tables (seeded B2B data)
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
-                   engines.aggregates · engines.summaries · engines.periods · engines.rows
-                   engines.profile (the only code aggregating raw rows, run where the data lives)
+                   engines.aggregates · engines.returns (returns matched to their purchases)
+                   engines.summaries · engines.periods · engines.rows · engines.profile (the only code aggregating raw rows, run where the data lives)
     data           data.contract · data.datasets · data.readers · data.spreadsheets · data.parsing
                    data.validate · data.sources (a user's data described once)
     foundations    errors · checks (the shared argument checks) · parameters (plain data, safe names)
