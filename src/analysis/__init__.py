@@ -23,7 +23,8 @@ checks)::
                    clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
                    synthetic.effects · synthetic.generate · synthetic.accounts · synthetic.tables (seeded B2B data)
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
-                   engines.aggregates · engines.summaries · engines.periods · engines.rows
+                   engines.aggregates · engines.returns (returns matched to their purchases)
+                   engines.summaries · engines.periods · engines.rows
                    engines.profile (the only code aggregating raw rows, run where the data lives)
                    engines.censoring (histories that may start before the data)
     data           data.contract · data.datasets · data.readers · data.spreadsheets · data.parsing

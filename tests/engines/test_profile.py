@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from test_summaries import reference_occasions
 
 from analysis.engines.profile import profile_transactions
 
@@ -31,9 +32,11 @@ def reference_profile(transactions: pd.DataFrame) -> pd.DataFrame:
         (``attrs["rows_after_as_of"]``, when there were any).
     """
     t = transactions
-    purchases = t[t["amount"] >= 0]
-    occasions = purchases.groupby(["customer_id", purchases["date"].dt.normalize()]).ngroups
-    per_customer = purchases.assign(day=purchases["date"].dt.normalize()).groupby("customer_id")["day"].nunique()
+    matched = reference_occasions(t)  # purchase days left after matching returns (window 30, no order ids)
+    occasions = len(matched)
+    per_customer = matched.groupby("customer_id")["day"].nunique()
+    per_customer = per_customer.reindex(t.loc[t["amount"] >= 0, "customer_id"].unique(), fill_value=0)
+    per_customer = per_customer[per_customer > 0]
     measures: list[tuple[str, Any]] = [
         ("rows", len(t)),
         ("customers", t["customer_id"].nunique()),
@@ -45,6 +48,7 @@ def reference_profile(transactions: pd.DataFrame) -> pd.DataFrame:
         ("median amount", round(float(t["amount"].median()), 2)),
         ("return rows (negative amount)", int((t["amount"] < 0).sum())),
         ("zero-amount rows", int((t["amount"] == 0).sum())),
+        *(reference_returns(t, matched) if (t["amount"] < 0).any() else []),
         ("exact duplicate rows", int(t.duplicated().sum())),
     ]
     if "margin" in t:
@@ -52,6 +56,44 @@ def reference_profile(transactions: pd.DataFrame) -> pd.DataFrame:
     if t.attrs.get("rows_after_as_of"):
         measures.append(("rows dated after the analysis date, left out", int(t.attrs["rows_after_as_of"])))
     return pd.DataFrame(measures, columns=["measure", "value"]).astype({"value": "str"})
+
+
+def reference_returns(t: pd.DataFrame, matched: pd.DataFrame) -> list[tuple[str, Any]]:
+    """The returns rows of the profile (window 30, no order ids), row by row."""
+    t = t.assign(day=t["date"].dt.normalize())
+    buys = t[t["amount"] >= 0].groupby(["customer_id", "day"])["amount"].sum()
+    hits, unmatched = 0, []
+    for _, r in t[t["amount"] < 0].iterrows():
+        days = buys.loc[r["customer_id"]].index if r["customer_id"] in buys.index.levels[0] else []
+        if any(d <= r["day"] and (r["day"] - d).days <= 30 for d in days):
+            hits += 1
+        else:
+            unmatched.append(r["amount"])
+    after = matched.set_index(["customer_id", "day"])["spend"].reindex(buys.index)
+    changed = after.isna() | (abs(after - buys) > 1e-9)
+    bought = set(buys.index.get_level_values(0))
+    only = sorted(set(t["customer_id"]) - bought)
+    every = sorted(bought - set(matched["customer_id"]))
+    measures: list[tuple[str, Any]] = [
+        ("returns matching rule", "by order id, else the latest purchase within 30 days"),
+        ("return rows matched by order id", 0),
+        ("return rows matched within 30 days", hits),
+        ("return rows matched to no purchase (netted in value only)", len(unmatched)),
+        ("value of the unmatched returns", round(float(sum(unmatched)), 2)),
+        ("purchase days fully returned (no occasion, no spend)", int(after.isna().sum())),
+        ("purchase days partly returned (spend counted net)", int((after < buys - 1e-9).sum())),
+        ("customers whose purchases returns changed", changed[changed].index.get_level_values(0).nunique()),
+        ("spend of purchase days before matching returns", round(float(buys.sum()), 2)),
+        ("spend of purchase occasions after matching returns", round(float(matched["spend"].sum()), 2)),
+    ]
+    for label, ids in (
+        ("customers with only returns (in no summary)", only),
+        ("customers whose every purchase was returned (in no summary)", every),
+    ):
+        measures.append((label, len(ids)))
+        if ids:
+            measures.append((f"{label}: ids", ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")))
+    return measures
 
 
 def test_the_profile_of_cdnow_equals_the_pandas_reference(cdnow):

@@ -20,17 +20,60 @@ from analysis.errors import DataError, ParameterError
 # --------------------------------------------------------------------------- reference
 
 
-def reference_summary(t: pd.DataFrame, as_of, *, unit: float = 1.0, trailing_days: int = 365):
+def reference_occasions(t: pd.DataFrame, window: int = 30) -> pd.DataFrame:
+    """Purchase occasions after matching returns, row by row (the rule of ``analysis.engines.returns``).
+
+    One row per (customer, day) that is an occasion: ``spend`` and ``margin_spend``
+    (when ``t`` has a margin), net of the returns matched to the day.
+    """
+    t = t.assign(day=t["date"].dt.normalize())
+    has_orders = "order_id" in t
+    rows = []
+    for customer, g in t.groupby("customer_id", sort=True):
+        buys, backs = g[g["amount"] >= 0], g[g["amount"] < 0]
+        if buys.empty:
+            continue
+        spend = buys.groupby("day")["amount"].sum().to_dict()
+        margin = buys.groupby("day")["margin"].sum().to_dict() if "margin" in t else {}
+        returned = dict.fromkeys(spend, 0.0)
+        returned_margin = dict.fromkeys(spend, 0.0)
+        hit = set()
+        for _, r in backs.iterrows():
+            target = None
+            if has_orders and isinstance(r["order_id"], str):
+                key = r["order_id"][1:] if r["order_id"].startswith("C") else r["order_id"]
+                order = buys[buys["order_id"] == key]
+                if len(order) and order["day"].min() <= r["day"]:
+                    target = order["day"].min()
+            if target is None:
+                near = [d for d in spend if d <= r["day"] and (r["day"] - d).days <= window]
+                target = max(near) if near else None
+            if target is not None:
+                returned[target] += r["amount"]
+                returned_margin[target] += r["margin"] if "margin" in t else 0.0
+                hit.add(target)
+        for day in sorted(spend):
+            if day in hit and spend[day] + returned[day] <= 1e-9:
+                continue  # fully returned: no occasion
+            row = {"customer_id": customer, "day": day, "spend": spend[day] + returned[day]}
+            if "margin" in t:
+                row["margin_spend"] = margin[day] + returned_margin[day]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["customer_id", "day", "spend", "margin_spend"])
+
+
+def reference_summary(t: pd.DataFrame, as_of, *, unit: float = 1.0, trailing_days: int = 365, window: int = 30):
     as_of = pd.Timestamp(as_of).normalize()
     window_start = as_of - pd.Timedelta(days=trailing_days)
     t = t.assign(day=t["date"].dt.normalize())
     t = t[t["day"] <= as_of]
+    occasions = reference_occasions(t, window)
     rows = []
     for customer, g in t.groupby("customer_id", sort=True):
-        buys = g[g["amount"] >= 0]
-        if buys.empty:
+        mine = occasions[occasions["customer_id"] == customer].sort_values("day")
+        if mine.empty:
             continue
-        spend = buys.groupby("day")["amount"].sum().sort_index()
+        spend = mine.set_index("day")["spend"]
         n = len(spend)
         first, last = spend.index[0], spend.index[-1]
         row = {
@@ -49,7 +92,7 @@ def reference_summary(t: pd.DataFrame, as_of, *, unit: float = 1.0, trailing_day
         if "margin" in t:
             row["total_margin"] = g["margin"].sum()
             row["trailing_margin"] = g.loc[g["day"] > window_start, "margin"].sum()
-            margins = buys.groupby("day")["margin"].sum().sort_index()
+            margins = mine.set_index("day")["margin_spend"]
             row["monetary_margin"] = margins.iloc[1:].mean() if n > 1 else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
@@ -62,8 +105,11 @@ def reference_holdout(t, calibration_end, holdout_end, *, unit=1.0):
     if base.empty:
         return base
     t = t.assign(day=t["date"].dt.normalize())
-    later = t[(t["day"] > start) & (t["day"] <= end)]
-    freq = later[later["amount"] >= 0].groupby("customer_id")["day"].nunique()
+    t = t[t["day"] <= end]
+    # Holdout occasions: returns matched among all rows up to the holdout end; none reaches back.
+    occasions = reference_occasions(t)
+    freq = occasions[occasions["day"] > start].groupby("customer_id")["day"].nunique()
+    later = t[t["day"] > start]
     value = later.groupby("customer_id")["amount"].sum()
     return base.assign(
         frequency_holdout=base["customer_id"].map(freq).fillna(0).astype("int64"),
@@ -75,13 +121,13 @@ def reference_holdout(t, calibration_end, holdout_end, *, unit=1.0):
 def reference_periods(t, freq_alias: str):
     t = t.assign(day=t["date"].dt.normalize())
     t = t.assign(period=t["day"].dt.to_period(freq_alias).dt.start_time)
+    occasions = reference_occasions(t)
+    occasions["period"] = occasions["day"].dt.to_period(freq_alias).dt.start_time
+    counts = occasions.groupby(["customer_id", "period"])["day"].nunique()
     grouped = t.groupby(["customer_id", "period"])
-    out = pd.DataFrame(
-        {
-            "occasions": grouped.apply(lambda g: g.loc[g["amount"] >= 0, "day"].nunique(), include_groups=False),
-            "value": grouped["amount"].sum(),
-        }
-    ).reset_index()
+    out = pd.DataFrame({"value": grouped["amount"].sum()})
+    out.insert(0, "occasions", counts.reindex(out.index).fillna(0).astype("int64"))
+    out = out.reset_index()
     return out.sort_values(["customer_id", "period"], ignore_index=True)
 
 

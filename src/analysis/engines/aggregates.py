@@ -1,4 +1,4 @@
-"""The building blocks of the summaries: one (customer, day) aggregation, a query on an engine, the package's dtypes."""
+"""The building blocks of the summaries: a query on an engine, day counts, the package's dtypes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from analysis.engines.prepared import Engine, Prepared, Source
 from analysis.engines.select import open_source
 from analysis.errors import ParameterError, check_option
 
-__all__ = ["as_double", "customer_days", "positive_days", "query", "tidy_types", "time_unit_length"]
+__all__ = ["as_double", "positive_days", "query", "tidy_types", "time_unit_length"]
 
 
 _UNITS = {"days": 1.0, "weeks": 7.0}
@@ -36,21 +36,6 @@ def query(
     """Open ``transactions`` on ``engine``, build one expression and fetch it."""
     with open_source(transactions, engine, memory_limit) as source:
         return source.fetch(build(source))
-
-
-def customer_days(src: ir.Table, has_margin: bool) -> ir.Table:
-    """One row per customer and day: ``spend`` and ``net`` (and ``margin``, ``margin_spend``).
-
-    ``spend`` sums the non-negative amounts and is NULL on a day with returns
-    only, so ``spend.count()`` counts purchase occasions; ``net`` sums all.
-    ``margin`` sums every row's margin (returns netted), ``margin_spend`` the
-    margins of the rows ``spend`` sums (the gross margin of the occasion).
-    """
-    amounts = {"spend": src.amount.sum(where=src.amount >= 0), "net": src.amount.sum()}
-    if has_margin:
-        amounts["margin"] = src.margin.sum()
-        amounts["margin_spend"] = src.margin.sum(where=src.amount >= 0)
-    return src.group_by(["customer_id", "day"]).aggregate(**amounts)
 
 
 def as_double(value: ir.NumericValue) -> ir.FloatingValue:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
@@ -58,11 +59,12 @@ def backend_source(backend: BaseBackend, source: Source) -> Iterator[Prepared]:
                 )
             _validate_table(backend, raw, label, has_margin)
         table = _typed_table(raw, has_margin)
+        has_order = "order_id" in table.columns
 
         def validate() -> None:
             _validate_table(backend, raw, label, has_margin)
 
-        yield Prepared(table, backend, label, has_margin, validate, temporary=temporary)
+        yield Prepared(table, backend, label, has_margin, validate, temporary=temporary, has_order=has_order)
     finally:
         for name in temporary:
             drop_table(backend, name)
@@ -181,6 +183,9 @@ def _typed_table(raw: ir.Table, has_margin: bool) -> ir.Table:
     }
     if has_margin:
         columns["margin"] = _money(raw.margin)
+    if "order_id" in raw.columns:
+        order = _text(raw.order_id).strip()
+        columns["order_id"] = ibis.cases((order == "", ibis.null("string")), else_=order)
     return raw.select(**columns)
 
 

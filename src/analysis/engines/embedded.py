@@ -60,7 +60,8 @@ def duckdb_source(con: duckdb.DuckDBPyConnection, source: Source) -> Prepared:
     if isinstance(source, pd.DataFrame):
         frame, has_margin = checked_frame(source)
         con.register("raw", arrow_table(frame))
-        con.execute(_typed_view("raw", has_margin))
+        has_order = "order_id" in frame
+        con.execute(_typed_view("raw", has_margin, has_order))
         label, optimistic = "<DataFrame>", False
 
         def validate() -> None:
@@ -68,8 +69,9 @@ def duckdb_source(con: duckdb.DuckDBPyConnection, source: Source) -> Prepared:
 
     else:
         label, has_margin, validate, optimistic = _register_file(con, Path(source))
+        has_order = "order_id" in con.table("src").columns
     backend = ibis.duckdb.from_connection(con)
-    return Prepared(backend.table("src"), backend, label, has_margin, validate, optimistic)
+    return Prepared(backend.table("src"), backend, label, has_margin, validate, optimistic, has_order=has_order)
 
 
 def checked_frame(source: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -87,7 +89,8 @@ def checked_frame(source: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     if not pd.api.types.is_numeric_dtype(source["amount"]):
         raise DataError("column is not numeric", file=label, column="amount")
     has_margin = "margin" in source.columns
-    frame = source[list(REQUIRED_COLUMNS) + (["margin"] if has_margin else [])]
+    optional = [c for c in ("margin", "order_id") if c in source.columns]
+    frame = source[list(REQUIRED_COLUMNS) + optional]
     _check_frame(frame, label)
     if frame["date"].dt.tz is not None:
         # Keep the local wall time, as read_transactions does (never UTC days).
@@ -122,10 +125,15 @@ def _check_frame(frame: pd.DataFrame, label: str) -> None:
         )
 
 
-def _typed_view(relation: str, has_margin: bool) -> str:
+#: An order id as text, blank as missing (returns are matched to their order by it).
+_ORDER = f", nullif(trim(CAST(order_id AS VARCHAR), {SQL_WHITESPACE}), '') AS order_id"
+
+
+def _typed_view(relation: str, has_margin: bool, has_order: bool) -> str:
     margin = f", CAST(margin AS {MONEY}) AS margin" if has_margin else ""
+    order = _ORDER if has_order else ""
     return f"""CREATE VIEW src AS SELECT CAST(customer_id AS VARCHAR) AS customer_id,
-        CAST(date AS DATE) AS day, CAST(amount AS {MONEY}) AS amount{margin} FROM {relation}"""
+        CAST(date AS DATE) AS day, CAST(amount AS {MONEY}) AS amount{margin}{order} FROM {relation}"""
 
 
 _DATE_TYPES = ("DATE", "TIMESTAMP")
@@ -196,14 +204,15 @@ def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, boo
         ).fetchone()
         if nulls or unknown:
             validate()
-        con.execute(_typed_view("raw", has_margin))
+        con.execute(_typed_view("raw", has_margin, "order_id" in types))
         return file, has_margin, validate, True
     validate()  # text columns (CSV): check every value once, then cast
     margin = f", CAST(CAST(margin AS DOUBLE) AS {MONEY}) AS margin" if has_margin else ""
+    order = _ORDER if "order_id" in types else ""
     con.execute(
         f"""CREATE VIEW src AS SELECT trim(CAST(customer_id AS VARCHAR), {SQL_WHITESPACE}) AS customer_id,
             CAST(CAST(date AS TIMESTAMP) AS DATE) AS day,
-            CAST(CAST(amount AS DOUBLE) AS {MONEY}) AS amount{margin} FROM raw"""
+            CAST(CAST(amount AS DOUBLE) AS {MONEY}) AS amount{margin}{order} FROM raw"""
     )
     return file, has_margin, validate, False
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.checks import check_date
-from analysis.engines.aggregates import as_double, customer_days, query, tidy_types
+from analysis.engines.aggregates import as_double, query, tidy_types
 from analysis.engines.prepared import Engine, Prepared, Source
+from analysis.engines.returns import check_return_window, customer_days
 from analysis.errors import ParameterError, check_option
 
 __all__ = ["period_table"]
@@ -28,6 +29,7 @@ def period_table(
     end: str | pd.Timestamp | None = None,
     dense: bool = False,
     customers: Sequence[str] | None = None,
+    return_window_days: int = 30,
     memory_limit: str | None = None,
     engine: Engine = "duckdb",
 ) -> pd.DataFrame:
@@ -35,8 +37,10 @@ def period_table(
 
     Parameters
     ----------
-    transactions, memory_limit, engine
-        As for :func:`analysis.engines.summaries.customer_summary`.
+    transactions, return_window_days, memory_limit, engine
+        As for :func:`analysis.engines.summaries.customer_summary` (a fully
+        returned purchase is no occasion; returns are matched among the rows
+        up to ``end``).
     freq : {"week", "month", "quarter", "year"}
         Period length; weeks start on Monday.
     start, end : date, optional
@@ -77,17 +81,20 @@ def period_table(
     high = check_date(end, "end").date() if end is not None else None
 
     cohort = None if customers is None else sorted({str(c) for c in customers})
+    matching = check_return_window(return_window_days)
 
     def build(source: Prepared) -> ir.Table:
         src = source.table
-        if low is not None:
-            src = src.filter(src.day >= low)
         if high is not None:
             src = src.filter(src.day <= high)
         if cohort is not None:
             keep = source.upload(pa.table({"cohort_id": pa.array(cohort, pa.string())}))
             src = src.semi_join(keep, src.customer_id == keep.cohort_id)
-        days = customer_days(src, source.has_margin)
+        # Returns are matched on every row up to ``end``: a purchase before ``start`` can be what they return.
+        days = customer_days(src, source.has_margin, has_order=source.has_order, return_window_days=matching)
+        if low is not None:
+            src = src.filter(src.day >= low)
+            days = days.filter(days.day >= low)
         days = days.mutate(period=days.day.truncate(unit).cast("date"))
         sums = {"occasions": days.spend.count(), "value": as_double(days.net.sum())}
         if source.has_margin:

@@ -65,14 +65,16 @@ class Prepared:
     Attributes
     ----------
     table : ibis.Table
-        ``customer_id`` (string), ``day`` (date), ``amount`` (decimal(18, 4))
-        and ``margin`` when ``has_margin``.
+        ``customer_id`` (string), ``day`` (date), ``amount`` (decimal(18, 4)),
+        ``margin`` when ``has_margin`` and ``order_id`` (string) when ``has_order``.
     backend : ibis backend
         Where ``table`` lives.
     label : str
         The file, table or ``"<DataFrame>"``, for messages.
     has_margin : bool
         Whether the data has a margin column.
+    has_order : bool
+        Whether the data has an order id column (returns are matched to their order by it).
     validate : callable
         Checks every value and raises :class:`DataError` on the first bad column.
     optimistic : bool
@@ -88,6 +90,7 @@ class Prepared:
     has_margin: bool
     validate: Callable[[], None]
     optimistic: bool = False
+    has_order: bool = False
     memory_limit: str | None = None
     temporary: list[str] = field(default_factory=list)
 
@@ -156,6 +159,8 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     }
     if "margin" in frame:
         columns["margin"] = pa.array(frame["margin"].to_numpy(dtype=float)).cast(money)
+    if "order_id" in frame:
+        columns["order_id"] = pa.array(frame["order_id"].astype("str"), pa.string(), from_pandas=True)
     return pa.table(columns)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.checks import check_date
-from analysis.engines.aggregates import customer_days
 from analysis.engines.prepared import Engine, Source
+from analysis.engines.returns import check_return_window, customer_days
 from analysis.engines.select import open_source
 
 __all__ = ["active_customers", "date_range", "next_purchases", "rows_after"]
@@ -75,13 +75,16 @@ def next_purchases(
     after: str | pd.Timestamp,
     end: str | pd.Timestamp,
     *,
+    return_window_days: int = 30,
     memory_limit: str | None = None,
     engine: Engine = "duckdb",
 ) -> pd.DataFrame:
     """Each customer's first purchase day in ``(after, end]``, counted on the engine.
 
-    A purchase is a day with a non-negative amount (a purchase occasion, as
-    in the summaries); a day with returns only is none.
+    A purchase is a purchase occasion, as in the summaries: a day with a
+    non-negative amount not fully returned (returns matched as in
+    :mod:`analysis.engines.returns`, among the rows up to ``end``, with
+    ``return_window_days``); a day with returns only is none.
 
     Returns
     -------
@@ -100,10 +103,13 @@ def next_purchases(
     """
     low = check_date(after, "after").date()
     high = check_date(end, "end").date()
+    matching = check_return_window(return_window_days)
     with open_source(transactions, engine, memory_limit) as source:
         src = source.table
-        days = customer_days(src.filter((src.day > low) & (src.day <= high)), False)
-        bought = days.filter(days.spend.notnull())
+        days = customer_days(
+            src.filter(src.day <= high), False, has_order=source.has_order, return_window_days=matching
+        )
+        bought = days.filter(days.spend.notnull() & (days.day > low))
         expr = bought.group_by("customer_id").aggregate(next_purchase=bought.day.min()).order_by("customer_id")
         frame = source.fetch(expr)
     return frame.astype({"customer_id": "str", "next_purchase": "datetime64[ns]"}).reset_index(drop=True)

@@ -18,10 +18,14 @@ Conventions (BTYD, after Fader, Hardie & Lee 2005)
 - ``monetary_value`` = mean spend of the *repeat* occasions (the first is
   left out); NaN for customers without a repeat occasion. With a margin,
   ``monetary_margin`` is the same mean of the occasions' gross margin.
-- **Returns** (negative amounts) never make an occasion and never enter
-  ``monetary_value`` (spend per occasion is gross); they are netted in the
-  value totals (``total_value``, ``trailing_value``, ``value_holdout``,
-  per-period ``value``) on the day they occur.
+- **Returns** (negative amounts) are matched to the purchase they return
+  (:mod:`analysis.engines.returns`: by order id, else the customer's latest
+  purchase within ``return_window_days``): a fully returned purchase is no
+  occasion and no spend, a partly returned one counts net in
+  ``monetary_value``; a return never makes an occasion. The value totals
+  (``total_value``, ``trailing_value``, ``value_holdout``, per-period
+  ``value``) net every return on the day it occurs, whatever it matched.
+  A return dated after ``as_of`` changes no occasion on or before it.
 - Amounts are summed as DECIMAL(18, 4): exact, so sums do not depend on the
   order an engine's threads add them; results are deterministic and the
   same on every engine (amounts with more than 4 decimals are rounded to 4).
@@ -38,19 +42,33 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from analysis.checks import check_date
-from analysis.engines.aggregates import as_double, customer_days, positive_days, query, tidy_types, time_unit_length
+from analysis.engines.aggregates import as_double, positive_days, query, tidy_types, time_unit_length
 from analysis.engines.prepared import Engine, Prepared, Source
+from analysis.engines.returns import check_return_window, customer_days
 from analysis.errors import ParameterError
 
 __all__ = ["calibration_holdout", "customer_summary"]
 
 
 def _customer_expr(
-    source: Prepared, as_of: dt.date, end: dt.date, window_start: dt.date, unit: float, *, holdout: bool
+    source: Prepared,
+    as_of: dt.date,
+    end: dt.date,
+    window_start: dt.date,
+    unit: float,
+    return_window_days: int,
+    *,
+    holdout: bool,
 ) -> ir.Table:
     """Per-customer expression: one (customer, day) aggregation, then filtered aggregates of it."""
     src = source.table
-    days = customer_days(src.filter(src.day <= end), source.has_margin)
+    days = customer_days(
+        src.filter(src.day <= end),
+        source.has_margin,
+        has_order=source.has_order,
+        return_window_days=return_window_days,
+        known_by=as_of,
+    )
     upto = days.day <= as_of
     window = (days.day > window_start) & upto
     bought = days.spend.notnull() & upto
@@ -121,6 +139,7 @@ def customer_summary(
     *,
     time_unit: str = "days",
     trailing_days: int = 365,
+    return_window_days: int = 30,
     memory_limit: str | None = None,
     engine: Engine = "duckdb",
 ) -> pd.DataFrame:
@@ -140,6 +159,10 @@ def customer_summary(
     trailing_days : int
         Length of the trailing window ``(as_of - trailing_days, as_of]`` for the
         ``trailing_*`` columns (365: the last 12 months).
+    return_window_days : int
+        A return without a matching order id is matched to the customer's
+        latest purchase at most this many days before it (0: the same day);
+        see :mod:`analysis.engines.returns`.
     memory_limit : str, optional
         DuckDB memory limit such as ``"2GB"``; beyond it DuckDB spills to disk
         (embedded DuckDB only).
@@ -173,7 +196,9 @@ def customer_summary(
     1           b          0      0.0  26.0             NaN          7.0
     """
     stamp = check_date(as_of, "as_of").normalize()
-    return _customers(transactions, stamp, stamp, time_unit, trailing_days, memory_limit, engine, holdout=False)
+    return _customers(
+        transactions, stamp, stamp, time_unit, trailing_days, return_window_days, memory_limit, engine, holdout=False
+    )
 
 
 def _customers(
@@ -182,6 +207,7 @@ def _customers(
     end: pd.Timestamp,
     time_unit: str,
     trailing_days: int,
+    return_window_days: int,
     memory_limit: str | None,
     engine: Engine,
     *,
@@ -191,9 +217,10 @@ def _customers(
     unit = time_unit_length(time_unit)
     days = positive_days("trailing_days", trailing_days)
     window_start = (as_of - pd.Timedelta(days=days)).date()
+    matching = check_return_window(return_window_days)
 
     def build(source: Prepared) -> ir.Table:
-        return _customer_expr(source, as_of.date(), end.date(), window_start, unit, holdout=holdout)
+        return _customer_expr(source, as_of.date(), end.date(), window_start, unit, matching, holdout=holdout)
 
     return tidy_types(query(transactions, build, engine, memory_limit))
 
@@ -205,6 +232,7 @@ def calibration_holdout(
     *,
     time_unit: str = "days",
     trailing_days: int = 365,
+    return_window_days: int = 30,
     memory_limit: str | None = None,
     engine: Engine = "duckdb",
 ) -> pd.DataFrame:
@@ -220,8 +248,9 @@ def calibration_holdout(
     calibration_end, holdout_end : date
         The calibration period ends on ``calibration_end`` (inclusive); the
         holdout period is ``(calibration_end, holdout_end]``.
-    time_unit, trailing_days, memory_limit, engine
-        As for :func:`customer_summary`.
+    time_unit, trailing_days, return_window_days, memory_limit, engine
+        As for :func:`customer_summary`. A return in the holdout period
+        changes no calibration occasion.
 
     Returns
     -------
@@ -236,4 +265,6 @@ def calibration_holdout(
     end = check_date(holdout_end, "holdout_end").normalize()
     if end <= start:
         raise ParameterError("holdout_end", str(end.date()), f"a date after {start.date()}")
-    return _customers(transactions, start, end, time_unit, trailing_days, memory_limit, engine, holdout=True)
+    return _customers(
+        transactions, start, end, time_unit, trailing_days, return_window_days, memory_limit, engine, holdout=True
+    )
