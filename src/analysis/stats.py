@@ -16,7 +16,15 @@ from scipy import stats as sps
 
 from analysis.errors import ParameterError
 
-__all__ = ["StatisticalResult", "gini", "mean_interval", "results_table", "share_intervals"]
+__all__ = [
+    "StatisticalResult",
+    "bootstrap_mean_interval",
+    "bootstrap_samples",
+    "gini",
+    "mean_interval",
+    "results_table",
+    "share_intervals",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,81 @@ def mean_interval(values: np.ndarray | pd.Series, level: float = 0.95) -> tuple[
         return (mean, np.nan, np.nan)
     half = sps.t.ppf(0.5 + _level(level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
     return (mean, mean - half, mean + half)
+
+
+def bootstrap_samples(n: int, n_boot: int, seed: int, *, cells: int = 2_000_000):
+    """Bootstrap resamples of ``n`` rows as blocks of row indices (``size x n``), ``n_boot`` rows in all.
+
+    Blocks hold about ``cells`` indices, so memory stays bounded on large
+    bases; the same ``seed`` gives the same resamples, whatever is computed
+    on them (paired comparisons use one stream).
+    """
+    rng = np.random.default_rng(seed)
+    chunk = max(1, cells // max(n, 1))
+    for start in range(0, n_boot, chunk):
+        yield rng.integers(0, n, size=(min(chunk, n_boot - start), n))
+
+
+def bootstrap_mean_interval(
+    values: np.ndarray | pd.Series, level: float = 0.95, *, n_boot: int = 999, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean and its bootstrap-t (percentile-t) confidence interval.
+
+    The Student-t interval assumes a symmetric sampling distribution of the
+    mean; for small groups of skewed values (customer value: many zeros, a
+    long right tail) it undercovers (82-88% at a nominal 95% for lognormal
+    values, sigma 1.5, n = 50-200). The bootstrap-t interval studentises
+    each resample, ``t* = (mean* - mean) / (sd* / sqrt(n))``, and inverts the
+    quantiles of ``t*``: ``[mean - q(1 - a/2) se, mean - q(a/2) se]``, which
+    follows the skew (its upper arm is longer). Resamples without spread
+    (``sd* = 0``) are left out.
+
+    Parameters
+    ----------
+    values : array-like
+        Observations (no NaN).
+    level : float
+        Confidence level.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling (same seed, same interval).
+
+    Returns
+    -------
+    (mean, lower, upper)
+        ``lower``/``upper`` are NaN with fewer than two observations and equal
+        to the mean when all observations are equal.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*,
+    chapter 12 (bootstrap-t intervals). Hall, P. (1988). Theoretical
+    comparison of bootstrap confidence intervals. *Annals of Statistics* 16, 927-953.
+    """
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    alpha = (1 - _level(level)) / 2
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(x.mean())
+    if n < 2:
+        return (mean, np.nan, np.nan)
+    sd = float(x.std(ddof=1))
+    if sd == 0:
+        return (mean, mean, mean)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 99:
+        raise ParameterError("n_boot", n_boot, "a whole number of resamples, at least 99")
+    studentised = []
+    for block in bootstrap_samples(n, n_boot, seed):
+        sample = x[block]
+        spread = sample.std(axis=1, ddof=1)
+        keep = spread > 0
+        studentised.append((sample.mean(axis=1)[keep] - mean) / (spread[keep] / np.sqrt(n)))
+    t = np.concatenate(studentised)
+    upper_q, lower_q = np.quantile(t, [1 - alpha, alpha])
+    se = sd / np.sqrt(n)
+    return (mean, mean - upper_q * se, mean - lower_q * se)
 
 
 def share_intervals(

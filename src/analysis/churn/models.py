@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, Self, TypedDict, Unpack
 
@@ -13,9 +14,10 @@ from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from analysis.checks import level_name, level_z
+from analysis.churn.fit_checks import FORMULA_NAMESPACE, left_out_rows, quiet_fit, separated_terms
 from analysis.churn.measures import outcome_values
 from analysis.churn.survival import survival_data
-from analysis.errors import ParameterError, check_option
+from analysis.errors import DataError, ParameterError, check_option
 from analysis.stats import StatisticalResult, results_table
 
 __all__ = [
@@ -70,8 +72,24 @@ class LogisticModel(RatioModel):
         Rows used (complete cases) and churners among them.
     log_likelihood, aic : float
         Fit statistics.
+    converged : bool
+        Whether the optimiser reported convergence.
+    fit_warnings : list of str
+        Every warning the fit raised (``"Category: message"``), caught so that
+        none reaches a report: the study states them in words.
+    left_out : DataFrame
+        The rows not used (:func:`analysis.churn.fit_checks.left_out_rows`):
+        ``customer_id`` (when present) and the ``missing`` columns.
+    separated : DataFrame
+        Terms whose odds ratio is not estimable
+        (:func:`analysis.churn.fit_checks.separated_terms`).
     result_ : statsmodels results
         The underlying fit.
+
+    Notes
+    -----
+    The formula sees the frame's columns, numpy as ``np`` and
+    :func:`analysis.churn.fit_checks.signed_log1p`.
     """
 
     def __init__(self, formula: str, *, level: float = 0.95) -> None:
@@ -91,7 +109,16 @@ class LogisticModel(RatioModel):
         data = frame
         if target in frame.columns:
             data = frame.assign(**{target: outcome_values(frame, target)})  # a copy: bool -> 0/1
-        result = smf.logit(self.formula, data=data).fit(disp=0)
+        try:
+            result, self.fit_warnings = quiet_fit(
+                lambda: smf.logit(self.formula, data=data, eval_env=FORMULA_NAMESPACE).fit(disp=0)
+            )
+        except np.linalg.LinAlgError as error:
+            raise DataError(
+                f"the logistic model {self.formula!r} cannot be fitted: its terms are collinear among the rows "
+                f"it can use ({error})",
+                hint="Leave out a term that is constant or duplicates another among these customers",
+            ) from error
         names = list(result.params.index)
         keep = [i for i, name in enumerate(names) if name != "Intercept"]
         self.odds_ratios = _ratio_table(
@@ -107,6 +134,12 @@ class LogisticModel(RatioModel):
         self.churners = int(np.asarray(result.model.endog).sum())
         self.log_likelihood = float(result.llf)
         self.aic = float(result.aic)
+        self.converged = bool(result.mle_retvals.get("converged", True))
+        variables = [c for c in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", self.formula)) if c in frame.columns]
+        self.left_out = left_out_rows(frame, pd.Index(result.model.data.row_labels), variables)
+        self.separated = separated_terms(
+            result.model.exog, result.model.endog, names, result.params.to_numpy(), result.bse.to_numpy()
+        )
         self.result_ = result
         return self
 
@@ -117,7 +150,7 @@ class LogisticModel(RatioModel):
         """
         if data is None:
             return pd.Series(self.result_.predict(), name="churn_probability")
-        values = self.result_.predict(data)
+        values, _ = quiet_fit(lambda: self.result_.predict(data))  # an invalid transform gives NaN, said by the caller
         return pd.Series(np.asarray(values, dtype="float64"), index=data.index, name="churn_probability")
 
 
@@ -125,13 +158,15 @@ def _ratio_table(names: Sequence[str], coef: Any, se: Any, p: Any, level: float,
     z = level_z(level)
     coef, se = np.asarray(coef, dtype="float64"), np.asarray(se, dtype="float64")
     lv = level_name(level)
+    with np.errstate(over="ignore"):  # a separated term's bound is infinite: kept so, and named by the study
+        ratios, lower, upper = np.exp(coef), np.exp(coef - z * se), np.exp(coef + z * se)
     table = pd.DataFrame(
         {
             "coefficient": coef,
             "standard_error": se,
-            ratio: np.exp(coef),
-            f"lower_{lv}": np.exp(coef - z * se),
-            f"upper_{lv}": np.exp(coef + z * se),
+            ratio: ratios,
+            f"lower_{lv}": lower,
+            f"upper_{lv}": upper,
             "p_value": np.asarray(p, dtype="float64"),
         },
         index=pd.Index(list(names), name="term", dtype="str"),

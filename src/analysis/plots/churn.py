@@ -7,7 +7,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes
+from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes, nothing_to_show
 
 __all__ = ["calibration_plot", "gains_plot", "ratio_plot", "survival_plot"]
 
@@ -28,6 +28,9 @@ def survival_plot(
         Axis label of the time, with its unit.
     """
     ax = new_axes(ax)
+    labels = {"xlabel": time_label, "ylabel": "share not yet churned (Kaplan-Meier, 95% band)"}
+    if curves.empty:
+        return nothing_to_show(ax, "no customers to follow", title="Survival", **labels)
     parts = curves.groupby(group, observed=True, sort=True) if group else [("all customers", curves)]
     for (name, part), color in zip(parts, sns.color_palette(), strict=False):
         label = name[0] if isinstance(name, tuple) else name
@@ -58,22 +61,23 @@ def ratio_plot(
         Column names of the estimate and its interval.
     """
     ax = new_axes(ax, (7, 0.5 * len(table) + 1.5))
+    pretty = ratio.replace("_", " ")
+    settings = {"xlabel": f"{pretty} (log scale; 1 = no effect)", "ylabel": label}
+    shown = np.isfinite(table[ratio].to_numpy(dtype=float)) & (table[ratio].to_numpy(dtype=float) > 0)
+    if not shown.any():
+        return nothing_to_show(ax, "no ratio to show", title=f"{pretty.capitalize()}s with 95% intervals", **settings)
+    table = table[shown]
     names = table[label] if label in table.columns else table.index
     positions = np.arange(len(table))[::-1]
     estimate = table[ratio].to_numpy(dtype=float)
-    errors = interval_errors(estimate, table[lower], table[upper])
+    bounds = table[[lower, upper]].to_numpy(dtype=float)
+    bounds = np.where((bounds > 0) & np.isfinite(bounds), bounds, np.nan)  # an unbounded arm draws no bar
+    errors = interval_errors(estimate, bounds[:, 0], bounds[:, 1])
     ax.errorbar(estimate, positions, xerr=errors, fmt="o", color=sns.color_palette()[0], capsize=3, label="95% CI")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
     ax.set_yticks(positions, [str(n) for n in names])
-    pretty = ratio.replace("_", " ")
-    return finish_axes(
-        ax,
-        legend="lower right",
-        xlabel=f"{pretty} (log scale; 1 = no effect)",
-        ylabel=label,
-        title=f"{pretty.capitalize()}s with 95% intervals",
-    )
+    return finish_axes(ax, legend="lower right", title=f"{pretty.capitalize()}s with 95% intervals", **settings)
 
 
 def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -85,10 +89,13 @@ def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         Output of :func:`analysis.churn.validation.calibration_table`.
     """
     ax = new_axes(ax, (5.5, 5))
+    labels = {"xlabel": "mean predicted churn probability", "ylabel": "observed churn rate"}
+    if table.empty:
+        return nothing_to_show(ax, "no scored customers", title="Calibration by risk bin", **labels)
     observed = table["observed_rate"].to_numpy(dtype=float)
     errors = interval_errors(observed, table["observed_lower_95"], table["observed_upper_95"])
     ax.errorbar(table["mean_predicted"], observed, yerr=errors, fmt="o", capsize=3, label="bins (observed, 95% CI)")
-    top = float(max(table["mean_predicted"].max(), table["observed_upper_95"].max(), 0.05)) * 1.05
+    top = float(np.nanmax([table["mean_predicted"].max(), table["observed_upper_95"].max(), 0.05])) * 1.05
     diagonal(ax, "perfect calibration", top)
     return finish_axes(
         ax,
@@ -96,9 +103,8 @@ def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         legend="upper left",
         xlim=(0, top),
         ylim=(0, top),
-        xlabel="mean predicted churn probability",
-        ylabel="observed churn rate",
         title="Calibration by risk bin",
+        **labels,
     )
 
 

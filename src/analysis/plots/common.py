@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-__all__ = ["diagonal", "finish_axes", "interval_errors", "new_axes"]
+__all__ = ["diagonal", "finish_axes", "interval_errors", "new_axes", "nothing_to_show"]
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float] = (7, 4.5)) -> Axes:
@@ -46,6 +46,20 @@ def finish_axes(
 
 
 def interval_errors(estimate: Any, lower: Any, upper: Any) -> np.ndarray:
-    """Error-bar lengths ``[estimate - lower, upper - estimate]`` (2 x n) of an interval around each estimate."""
+    """Error-bar lengths ``[estimate - lower, upper - estimate]`` (2 x n) of an interval around each estimate.
+
+    A missing or infinite bound draws no bar on its side (length 0), and a
+    bound a rounding error past its estimate (a rate of 0 or 1 with its
+    Wilson bound) is clipped to 0, so a valid table never makes matplotlib
+    refuse negative error bars.
+    """
     estimate = np.asarray(estimate, dtype=float)
-    return np.vstack([estimate - np.asarray(lower, dtype=float), np.asarray(upper, dtype=float) - estimate])
+    errors = np.vstack([estimate - np.asarray(lower, dtype=float), np.asarray(upper, dtype=float) - estimate])
+    return np.clip(np.where(np.isfinite(errors), errors, 0.0), 0.0, None)
+
+
+def nothing_to_show(ax: Axes, message: str, **settings: Any) -> Axes:
+    """Axes that say ``message`` in their middle (an empty table is valid data), with titles and labels set."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.set(**settings)
+    return ax

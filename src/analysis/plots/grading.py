@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes
+from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes, nothing_to_show
 
 __all__ = [
     "contact_policy_plot",
@@ -142,6 +142,10 @@ def migration_heatmap(probabilities: pd.DataFrame, *, ax: Axes | None = None, **
         Row probabilities of :func:`analysis.grading.stability.migration_matrix`.
     """
     ax = new_axes(ax, (6, 4.5))
+    labels = {"xlabel": "grade at the next regrading", "ylabel": "grade at this regrading"}
+    title = "Grade migration between consecutive regradings"
+    if probabilities.empty:
+        return nothing_to_show(ax, "no regrading to compare", title=title, **labels)
     sns.heatmap(
         probabilities.astype(float),
         annot=True,
@@ -153,11 +157,7 @@ def migration_heatmap(probabilities: pd.DataFrame, *, ax: Axes | None = None, **
         ax=ax,
         **kwargs,
     )
-    ax.set(
-        xlabel="grade at the next regrading",
-        ylabel="grade at this regrading",
-        title="Grade migration between consecutive regradings",
-    )
+    ax.set(title=title, **labels)
     return ax
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from analysis.plots.common import diagonal, finish_axes, new_axes
+from analysis.plots.common import diagonal, finish_axes, new_axes, nothing_to_show
 
 __all__ = ["holdout_frequency_plot", "quantile_plot", "tracking_plot", "value_risk_heatmap"]
 
@@ -64,20 +65,16 @@ def quantile_plot(distribution: pd.DataFrame, *, value_label: str = "mean spend"
         ``distribution`` of :func:`analysis.studies.value.spend_checks`).
     """
     ax = new_axes(ax, (5, 5))
+    labels = {"xlabel": f"{value_label} quantile, model", "ylabel": f"{value_label} quantile, observed"}
+    title = f"Observed vs model distribution of {value_label}"
+    if distribution.empty:
+        return nothing_to_show(ax, "no quantiles to compare", title=title, **labels)
     ax.plot(distribution["model"], distribution["observed"], "o")
     for row in distribution.itertuples():
         ax.annotate(f"{row.quantile:.0%}", (row.model, row.observed), xytext=(4, -10), textcoords="offset points")
-    top = float(max(distribution["model"].max(), distribution["observed"].max())) * 1.05
+    top = float(np.nanmax([distribution["model"].max(), distribution["observed"].max(), 0.0])) * 1.05 or 1.0
     diagonal(ax, "perfect fit", top)
-    return finish_axes(
-        ax,
-        legend="upper left",
-        xlim=(0, top),
-        ylim=(0, top),
-        xlabel=f"{value_label} quantile, model",
-        ylabel=f"{value_label} quantile, observed",
-        title=f"Observed vs model distribution of {value_label}",
-    )
+    return finish_axes(ax, legend="upper left", xlim=(0, top), ylim=(0, top), title=title, **labels)
 
 
 def value_risk_heatmap(cells: pd.DataFrame, *, value: str = "value_at_risk", ax: Axes | None = None) -> Axes:
@@ -89,9 +86,11 @@ def value_risk_heatmap(cells: pd.DataFrame, *, value: str = "value_at_risk", ax:
         Output of :func:`analysis.value.tiers.value_risk_matrix`.
     """
     ax = new_axes(ax, (6.5, 4.5))
+    title = f"{value.replace('_', ' ').capitalize()} by tier and risk"
+    labels = {"xlabel": "churn-risk band", "ylabel": "value tier"}
     grid = cells.pivot_table(index="tier", columns="risk", values=value, observed=False, aggfunc="sum")
+    if grid.empty:
+        return nothing_to_show(ax, "no customers in the grid", title=title, **labels)
     sns.heatmap(grid, annot=True, fmt=",.0f", cmap="Reds", cbar_kws={"label": value.replace("_", " ")}, ax=ax)
-    ax.set(
-        xlabel="churn-risk band", ylabel="value tier", title=f"{value.replace('_', ' ').capitalize()} by tier and risk"
-    )
+    ax.set(title=title, **labels)
     return ax

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.churn.alerts import AlertList
 from analysis.churn.crm import churn_frame, unmeasured_signs
 from analysis.churn.frames import transaction_churn_frame
 from analysis.churn.measures import signal_table
-from analysis.churn.models import CoxModel, LogisticModel
+from analysis.churn.models import LogisticModel
 from analysis.churn.signals import B2B_SIGNALS, TRANSACTION_SIGNALS
 from analysis.churn.validation import Validation
 from analysis.engines.summaries import customer_summary
@@ -27,10 +26,21 @@ from analysis.errors import DataError
 from analysis.grading.grades import grade_customers
 from analysis.privacy import pseudonymise, read_pseudonym_key
 from analysis.studies.churn_reference import describe_planted, planted_effects_check, reference_note
+from analysis.studies.churn_text import (
+    HOSMER_LEMESHOW_ALPHA,
+    capacity_covers_base,
+    describe_alerts,
+    describe_cox,
+    describe_model,
+    describe_strongest,
+    describe_validation,
+    separation_auc,
+)
 from analysis.studies.parameters import ChurnParameters
 from analysis.studies.text import censoring_text, p_value_text, percent
 
 __all__ = [
+    "capacity_covers_base",
     "churn_by_horizon",
     "current_grades",
     "describe_alerts",
@@ -50,6 +60,7 @@ __all__ = [
     "pseudonym_key",
     "reference_note",
     "score",
+    "separation_auc",
     "shown_alerts",
     "study_frame",
     "survival_signal",
@@ -60,7 +71,10 @@ __all__ = [
 
 
 #: Terms of the transaction study's logistic model (column, term): flags as
-#: they are, skewed continuous signals on a log scale.
+#: they are, skewed continuous signals on a log scale. The trailing value is
+#: net of returns and can be negative: it enters as sign(v) log(1 + |v|)
+#: (:func:`analysis.churn.fit_checks.signed_log1p`, log1p for v >= 0), so that
+#: no customer leaves the model through the log of a negative number.
 TRANSACTION_TERMS = (
     ("beyond_usual_gap", "beyond_usual_gap"),
     ("dormant", "dormant"),
@@ -69,7 +83,7 @@ TRANSACTION_TERMS = (
     ("recency_days", "np.log1p(recency_days)"),
     ("tenure_days", "np.log1p(tenure_days)"),
     ("occasions", "np.log1p(occasions)"),
-    ("trailing_value", "np.log1p(trailing_value)"),
+    ("trailing_value", "signed_log1p(trailing_value)"),
     ("grade_a", "grade_a"),
     ("late_payments", "late_payments"),
     ("overdue_receivables", "overdue_receivables"),
@@ -263,7 +277,7 @@ def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnPara
         f"{len(frame):,} customers bought in the {params.lookback_days} days up to {params.as_of}; "
         f"{percent(rate)} of them made no purchase in the next {params.horizon_days} days (churned).",
         f"The strongest signal is {top['signal']}: {top['direction']} values go with more churn (AUC "
-        f"{_separation(top['auc'], top['auc_lower_95'], top['auc_upper_95'])}).",
+        "{:.2f}, {:.2f}-{:.2f}).".format(*separation_auc(top["auc"], top["auc_lower_95"], top["auc_upper_95"])),
     ]
     binary = table[table["kind"] == "binary"].dropna(subset=["relative_risk"])
     for row in binary.itertuples():
@@ -292,32 +306,6 @@ def describe_survival(curves: pd.DataFrame, test: Any, *, group: str, at: float,
     )
 
 
-def describe_cox(model: CoxModel) -> str:
-    """One sentence on the Cox model: strongest hazard ratios and the proportional-hazards check."""
-    hr = model.hazard_ratios
-    significant = hr[(hr["lower_95"] > 1) | (hr["upper_95"] < 1)]
-    strongest = significant.reindex(significant["coefficient"].abs().sort_values(ascending=False).index).head(3)
-    listed = ", ".join(
-        f"{term} {row.hazard_ratio:.2f} ({row.lower_95:.2f}-{row.upper_95:.2f})" for term, row in strongest.iterrows()
-    )
-    ph = model.ph_test
-    violated = [t for t, row in ph.iterrows() if t != "GLOBAL" and row["p_value"] < 0.05]
-    check = (
-        f"the proportional-hazards check flags {', '.join(violated)}: for those the hazard ratio is an average over "
-        "time, not a constant"
-        if violated
-        else "the proportional-hazards check flags no covariate"
-    )
-    return f"Strongest hazard ratios: {listed}; {check}."
-
-
-def _separation(auc: float, lower: float, upper: float) -> str:
-    """An AUC and its interval, oriented so that 0.5 is chance and 1 perfect whatever the direction."""
-    if auc >= 0.5:
-        return f"{auc:.2f}, {lower:.2f}-{upper:.2f}"
-    return f"{1 - auc:.2f}, {1 - upper:.2f}-{1 - lower:.2f}"
-
-
 def describe_horizons(table: pd.DataFrame) -> str:
     """One sentence on how churn moves with the horizon."""
     first, last = table.iloc[0], table.iloc[-1]
@@ -330,64 +318,6 @@ def describe_horizons(table: pd.DataFrame) -> str:
     )
 
 
-def describe_model(model: LogisticModel) -> str:
-    """One sentence on the adjusted odds ratios of the logistic model."""
-    table = model.odds_ratios
-    significant = table[(table["lower_95"] > 1) | (table["upper_95"] < 1)]
-    up = significant[significant["odds_ratio"] > 1].sort_values("odds_ratio", ascending=False)
-    down = significant[significant["odds_ratio"] < 1].sort_values("odds_ratio")
-
-    def listed(rows: pd.DataFrame) -> str:
-        return ", ".join(f"{t} ({r.odds_ratio:.2f})" for t, r in rows.head(3).iterrows()) or "none"
-
-    unclear = [t for t in table.index if t not in significant.index]
-    return (
-        f"Adjusted for each other ({model.n:,} customers), churn odds rise with {listed(up)} and fall with "
-        f"{listed(down)}" + (f"; no clear effect of {', '.join(unclear)}" if unclear else "") + "."
-    )
-
-
-def describe_strongest(table: pd.DataFrame, *, top: int = 3) -> str:
-    """One sentence naming the strongest signals of a signal table, with AUC and (binary) relative risk."""
-    parts = []
-    for row in table.head(top).itertuples():
-        text = f"{row.signal} ({row.direction} values, more churn; AUC {max(row.auc, 1 - row.auc):.2f}"
-        if row.kind == "binary" and not pd.isna(row.relative_risk):
-            text += f", relative risk {row.relative_risk:.2f}"
-        parts.append(text + ")")
-    return f"Strongest signals: {', '.join(parts)}."
-
-
-def describe_validation(validation: Validation, params: ChurnParameters) -> str:
-    """One sentence on out-of-time performance."""
-    return (
-        f"Fitted at {params.as_of} and scored at {params.validation_as_of}, the model ranks churners with AUC "
-        f"{validation.auc:.2f} ({validation.auc_lower:.2f}-{validation.auc_upper:.2f}); its Brier score "
-        f"{validation.brier:.3f} compares with {validation.brier_no_skill:.3f} for predicting the average rate "
-        f"for everyone, and it predicts {percent(validation.mean_predicted)} churn against "
-        f"{percent(validation.churn_rate)} observed."
-    )
-
-
-def describe_alerts(coverage: pd.Series, capacity: int, churn_rate: float | None = None) -> str:
-    """One sentence on what calling K customers covers (``churn_rate``: the base rate, for comparison)."""
-    parts = [f"Calling the {capacity:,} customers with the most value at risk"]
-    if "precision" in coverage and not pd.isna(coverage["precision"]):
-        base = f" against {percent(churn_rate)} among all customers" if churn_rate is not None else ""
-        parts.append(
-            f" reaches {percent(coverage['precision'])} churners among those called (precision{base}) and "
-            f"{percent(coverage['recall'])} of all churners (recall)"
-        )
-    share = coverage.get("expected_value_at_risk_share", np.nan)
-    if not pd.isna(share):
-        parts.append(f", covering {percent(share)} of the expected value at risk")
-    parts.append(
-        ". Ranking by value at risk favours valuable customers, who churn less often than the rest: precision"
-        " measures churn, the value share measures what the calls protect"
-    )
-    return "".join(parts) + "."
-
-
 def headline_metrics(
     params: ChurnParameters,
     frame: pd.DataFrame,
@@ -396,14 +326,25 @@ def headline_metrics(
     coverage: pd.Series,
     telco: pd.DataFrame | None = None,
     planted: pd.DataFrame | None = None,
+    model: LogisticModel | None = None,
 ) -> dict[str, Any]:
     """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
 
     ``telco`` and ``planted`` are ``None`` when the reference sections did not run.
+    ``strongest_signal_auc`` is oriented as in the text (:func:`separation_auc`:
+    0.5 chance, 1 perfect); ``strongest_signal_auc_raw`` is the AUC of the raw
+    values (below 0.5 when ``strongest_signal_direction`` is ``"lower"``).
+    ``alert_recall`` is ``None`` when the capacity reaches the whole base
+    (``alert_capacity_covers_base``): calling everybody finds every churner by
+    construction. ``calibration_fails`` is whether Hosmer-Lemeshow rejects
+    calibration at 5%; ``model_customers_left_out`` counts the customers the
+    model could not use.
     """
 
     def r(x: Any) -> float | None:
         return None if x is None or pd.isna(x) else round(float(x), 6)
+
+    covers_base = capacity_covers_base(coverage)
 
     return {
         "study": "churn_signals",
@@ -413,15 +354,23 @@ def headline_metrics(
         "customers": len(frame),
         "churn_rate": r(frame["churned"].mean()),
         "strongest_signal": str(table.iloc[0]["signal"]),
-        "strongest_signal_auc": r(table.iloc[0]["auc"]),
+        "strongest_signal_direction": str(table.iloc[0]["direction"]),
+        "strongest_signal_auc": r(separation_auc(table.iloc[0]["auc"])[0]),
+        "strongest_signal_auc_raw": r(table.iloc[0]["auc"]),
         "out_of_time_auc": r(validation.auc),
         "brier": r(validation.brier),
         "brier_no_skill": r(validation.brier_no_skill),
+        "hosmer_lemeshow_p_value": r(validation.hosmer_lemeshow.p_value),
+        "calibration_fails": bool(validation.hosmer_lemeshow.p_value < HOSMER_LEMESHOW_ALPHA),
         "capacity": params.capacity,
         "alert_precision": r(coverage.get("precision")),
-        "alert_recall": r(coverage.get("recall")),
+        "alert_recall": None if covers_base else r(coverage.get("recall")),
+        "alert_capacity_covers_base": covers_base,
         "alert_share_of_value_at_risk": r(coverage.get("expected_value_at_risk_share")),
         "telco_churn_rate": None if telco is None else r(telco["churned"].mean()),
         "synthetic_planted_effects_covered": None if planted is None else int(planted["covered"].sum()),
         "synthetic_planted_effects": None if planted is None else len(planted),
+        "model_customers_left_out": None if model is None else len(model.left_out),
+        "model_terms_not_estimable": None if model is None else model.separated["term"].tolist(),
+        "model_converged": None if model is None else model.converged,
     }

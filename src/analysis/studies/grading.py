@@ -21,7 +21,7 @@ from analysis.grading.grades import Grading, cutoff_sweep, grade_customers, grad
 from analysis.grading.policy import workload
 from analysis.grading.schemes import Scheme
 from analysis.grading.stability import grade_history, grade_retention, migration_matrix
-from analysis.grading.validity import future_value_by_grade, grade_separation
+from analysis.grading.validity import capture_gains, grade_separation
 from analysis.studies.parameters import GradingParameters
 from analysis.studies.text import censoring_text, p_value_text, percent
 
@@ -78,11 +78,16 @@ def compare_schemes(
         ``validation_horizon_days``), ``capture_rate`` (share of that value
         held by the backtest's best grade), ``capture_gain`` (capture rate
         minus the best grade's share of all customers: how much more value
-        than headcount it holds), ``calls_per_month`` and ``visits_per_month``
+        than headcount it holds) with its 95% interval and ``gain_vs_leader``
+        (its difference from the scheme with the highest capture gain) with
+        a paired bootstrap interval over customers
+        (:func:`analysis.grading.validity.capture_gains`, seed
+        ``params.random_seed``), ``calls_per_month`` and ``visits_per_month``
         (workload of today's graded and provisional base).
     """
     rows = []
     schemes = params.schemes()
+    pasts = {}
     for name in params.compare:
         scheme = schemes[name]
         grading = _grade(summary, scheme, params)
@@ -90,14 +95,10 @@ def compare_schemes(
         top = table.iloc[0]
         counts, _ = migration_matrix(history(periods, params, name, score_inputs))
         retention = grade_retention(counts)
-        past = _grade(backtest, scheme, params.at(params.validation_date))
-        capture = future_value_by_grade(past, backtest)["share_of_future_value"].iloc[0]
+        pasts[name] = past = _grade(backtest, scheme, params.at(params.validation_date))
         tests = grade_separation(past, backtest)
         graded = grading.customers["status"].isin(["graded", "provisional"])
         load = workload(grading.customers.loc[graded, "grade"].value_counts(sort=False))
-        # Same population as the capture rate: graded best-grade customers among all known ones.
-        graded_best = (past.customers["status"] == "graded") & (past.customers["grade"] == scheme.labels[0])
-        best_share_of_all = graded_best.mean()
         rows.append(
             {
                 "scheme": name,
@@ -106,13 +107,15 @@ def compare_schemes(
                 "top_grade_value": top["share_of_value"],
                 "kept_grade": retention.loc["all", "kept"],
                 "spearman_rho": tests["spearman"].statistic,
-                "capture_rate": capture,
-                "capture_gain": capture - best_share_of_all,
                 "calls_per_month": load["calls_per_month"].iloc[-1],
                 "visits_per_month": load["visits_per_month"].iloc[-1],
             }
         )
-    return pd.DataFrame(rows)
+    # Same population for every scheme: the backtest's customers, resampled together (paired intervals).
+    gains = capture_gains(pasts, backtest, seed=params.random_seed).drop(columns="best_grade_share")
+    comparison = pd.DataFrame(rows).merge(gains, on="scheme", validate="one_to_one")
+    order = [*comparison.columns[:6], *gains.columns[1:], "calls_per_month", "visits_per_month"]
+    return comparison[order]
 
 
 def _grade(summary: pd.DataFrame, scheme: Scheme, params: GradingParameters) -> Grading:
@@ -275,9 +278,14 @@ def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Se
     first, last = graded.iloc[0], graded.iloc[-1]
     ratio = first["mean_future_value"] / last["mean_future_value"] if last["mean_future_value"] > 0 else np.inf
     spearman = tests["spearman"]
+    interval = (
+        f"{first['mean_lower']:,.2f}-{first['mean_upper']:,.2f}"
+        if not pd.isna(first["mean_lower"])
+        else f"{first['customers']:,.0f} customer: no interval"
+    )
     return (
         f"Customers graded {first['grade']} at the start of the backtest brought {first['mean_future_value']:,.2f} "
-        f"each over the horizon ({first['mean_lower']:,.2f}-{first['mean_upper']:,.2f}), {ratio:,.1f} times a "
+        f"each over the horizon ({interval}), {ratio:,.1f} times a "
         f"{last['grade']} customer, and held {percent(first['share_of_future_value'])} of all value in it (capture "
         f"rate); rank correlation of grade with later value {spearman.statistic:.2f} "
         f"({p_value_text(spearman.p_value)})."
@@ -338,12 +346,34 @@ def recommendation(comparison: pd.DataFrame) -> str:
         f"{best['top_grade_customers']:.0%} of graded customers and {best['top_grade_value']:.0%} of "
         f"their value; {best['kept_grade']:.0%} of customers keep their grade from one regrading to the "
         f"next; in the backtest its best grade held {best['capture_rate']:.0%} of the value that followed (rank "
-        f"correlation {best['spearman_rho']:.2f}). Most stable: {stable['scheme']} "
+        f"correlation {best['spearman_rho']:.2f}).{_gain_difference(comparison, best['scheme'])} Most stable: "
+        f"{stable['scheme']} "
         f"({stable['kept_grade']:.0%} kept); best separation: {separating['scheme']} (rho "
         f"{separating['spearman_rho']:.2f}); lightest workload: {light['scheme']} "
         f"({light['calls_per_month']:,.0f} calls and {light['visits_per_month']:,.0f} visits a month). Schemes with "
         f"more grades tend to score higher rank correlations and lower retention, so read close calls with care."
         f"{left_out}"
+    )
+
+
+def _gain_difference(comparison: pd.DataFrame, scheme: str) -> str:
+    """How the recommended scheme's capture gain differs from the leader's (or the runner-up's), with its interval."""
+    if "gain_vs_leader_lower_95" not in comparison or len(comparison) < 2:
+        return ""
+    table = comparison.set_index("scheme")
+    row = table.loc[scheme]
+    if row["gain_vs_leader"] == 0:  # the recommended scheme leads: against the runner-up
+        other = table.drop(index=scheme)["capture_gain"].idxmax()
+        low, high = -table.loc[other, "gain_vs_leader_upper_95"], -table.loc[other, "gain_vs_leader_lower_95"]
+        difference, verb = -table.loc[other, "gain_vs_leader"], "exceeds"
+    else:
+        other = table["capture_gain"].idxmax()
+        low, high = -row["gain_vs_leader_upper_95"], -row["gain_vs_leader_lower_95"]
+        difference, verb = -row["gain_vs_leader"], "falls short of"
+    noise = " (within sampling noise)" if low <= 0 <= high else ""
+    return (
+        f" Its capture gain {verb} {other}'s by {difference * 100:.1f} points (95% paired bootstrap interval "
+        f"{low * 100:.1f} to {high * 100:.1f}){noise}."
     )
 
 
