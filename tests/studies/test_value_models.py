@@ -115,7 +115,7 @@ def never_dropping_out(n: int, seed: int, weeks: float = 52.0) -> pd.DataFrame:
 def test_dropout_is_not_identified_when_nobody_drops_out(name, model):
     data = never_dropping_out(600, 1)
     fit = model().fit(data)
-    check = value_models.dropout_check(name, fit, fit.probability_alive(data))
+    check = value_models.dropout_check(fit, fit.probability_alive(data))
     assert not check.identified and check.reasons
     # Whatever the path of the search, the dropout parameters' intervals are unbounded.
     assert any("unbounded" in reason for reason in check.reasons), check.reasons
@@ -128,7 +128,7 @@ def test_dropout_is_identified_on_a_well_specified_base():
     T = np.random.default_rng(3).uniform(20, 52, 3000)
     data = simulate_pareto_nbd(3000, PNBD, T=T, seed=3)
     fit = ParetoNBDModel().fit(data)
-    check = value_models.dropout_check("Pareto/NBD", fit, fit.probability_alive(data))
+    check = value_models.dropout_check(fit, fit.probability_alive(data))
     assert check.identified and not check.reasons and check.p_alive_spread > value_models.P_ALIVE_SPREAD
     assert "1 - p_alive can serve as a churn risk" in value_models.describe_dropout(check)
 
@@ -138,6 +138,17 @@ def test_p_alive_without_spread_is_named():
     data = simulate_pareto_nbd(500, PNBD, T=T, seed=3)
     fit = ParetoNBDModel().fit(data)
     flat = pd.Series(np.full(len(data), 0.999))
-    check = value_models.dropout_check("Pareto/NBD", fit, flat)
+    check = value_models.dropout_check(fit, flat)
     assert not check.identified
     assert check.reasons == ("p_alive without spread (10%-90% range 0.000, median 0.999)",)
+
+
+def test_a_model_replaced_at_as_of_is_said_first():
+    check = value_models.DropoutCheck(
+        "Pareto/NBD", True, (), 0.6, "BG/NBD, refitted on the data up to as_of, did not converge"
+    )
+    sentence = value_models.describe_dropout(check)
+    assert sentence.startswith(
+        "BG/NBD, refitted on the data up to as_of, did not converge. Pareto/NBD estimates dropout"
+    )
+    assert check.key == "pareto_nbd"

@@ -54,10 +54,18 @@ def fit_value_models(
     """The chosen transaction model and the Gamma-Gamma spend model, fitted on all data up to ``as_of``.
 
     ``choice`` (:func:`analysis.studies.value_models.choose_transaction_model`) is
-    needed when ``transaction_model`` is ``"auto"``.
+    needed when ``transaction_model`` is ``"auto"``. When the model chosen
+    automatically does not converge on the data up to ``as_of`` and the other
+    one does, the other one is used (:func:`analysis.studies.value_models.dropout_check`
+    and :func:`analysis.studies.value_models.describe_dropout` say so).
     """
-    _, model = TRANSACTION_MODELS[transaction_model_key(params, choice)]
-    return model().fit(summary), GammaGammaModel().fit(spend_customers(summary))
+    key = transaction_model_key(params, choice)
+    model = TRANSACTION_MODELS[key][1]().fit(summary)
+    if choice is not None and choice.rule != "given" and not model.convergence_.success:
+        (other_key,) = set(TRANSACTION_MODELS) - {key}
+        other = TRANSACTION_MODELS[other_key][1]().fit(summary)
+        model = other if other.convergence_.success else model
+    return model, GammaGammaModel().fit(spend_customers(summary))
 
 
 def model_comparison(models: Mapping[str, TransactionModel], holdout: pd.DataFrame) -> pd.DataFrame:

@@ -178,25 +178,33 @@ class DropoutCheck:
         intervals unbounded, ``p_alive`` without spread.
     p_alive_spread : float
         10%-90% quantile range of ``p_alive``.
+    replaced : str
+        Why the chosen model was replaced at ``as_of`` ("" when it was not).
     """
 
     model: str
     identified: bool
     reasons: tuple[str, ...]
     p_alive_spread: float
+    replaced: str = ""
+
+    @property
+    def key(self) -> str:
+        """Parameter value of the model (``"bgnbd"`` or ``"pareto_nbd"``)."""
+        return _KEYS[self.model]
 
 
-def dropout_check(name: str, model: TransactionModel, p_alive: pd.Series) -> DropoutCheck:
-    """Check that ``model`` (display ``name``) estimates dropout: parameters, intervals, spread of ``p_alive``.
+def dropout_check(model: TransactionModel, p_alive: pd.Series, choice: ModelChoice | None = None) -> DropoutCheck:
+    """Check that ``model`` estimates dropout: parameters, intervals, spread of ``p_alive``.
 
     Parameters
     ----------
-    name : str
-        ``"BG/NBD"`` or ``"Pareto/NBD"``.
     model : TransactionModel
-        Fitted.
+        Fitted at ``as_of`` (:func:`analysis.studies.value.fit_value_models`).
     p_alive : Series
         Its ``p_alive`` for the valued customers.
+    choice : ModelChoice, optional
+        The calibration's choice: when ``model`` is the other one, ``replaced`` says why.
 
     Returns
     -------
@@ -206,6 +214,10 @@ def dropout_check(name: str, model: TransactionModel, p_alive: pd.Series) -> Dro
         unbounded (upper / lower over :data:`INTERVAL_SPAN`, or not finite), or
         ``p_alive``'s 10%-90% range is under :data:`P_ALIVE_SPREAD`.
     """
+    name = next(n for _, (n, cls) in TRANSACTION_MODELS.items() if isinstance(model, cls))
+    replaced = ""
+    if choice is not None and choice.name != name:
+        replaced = f"{choice.name}, refitted on the data up to as_of, did not converge; {name} did and is used"
     names = DROPOUT_PARAMETERS[name]
     reasons = []
     convergence = model.convergence_
@@ -223,11 +235,16 @@ def dropout_check(name: str, model: TransactionModel, p_alive: pd.Series) -> Dro
     spread = float(values.quantile(0.9) - values.quantile(0.1)) if len(values) else 0.0
     if spread < P_ALIVE_SPREAD:
         reasons.append(f"p_alive without spread (10%-90% range {spread:.3f}, median {values.median():.3f})")
-    return DropoutCheck(name, not reasons, tuple(reasons), spread)
+    return DropoutCheck(name, not reasons, tuple(reasons), spread, replaced)
 
 
 def describe_dropout(check: DropoutCheck) -> str:
-    """One sentence: whether ``p_alive`` measures anything here."""
+    """One sentence: whether ``p_alive`` measures anything here (and, first, a model replaced at ``as_of``)."""
+    first = f"{check.replaced[0].upper()}{check.replaced[1:]}. " if check.replaced else ""
+    return first + _dropout_sentence(check)
+
+
+def _dropout_sentence(check: DropoutCheck) -> str:
     if check.identified:
         return (
             f"{check.model} estimates dropout on these data (p_alive ranges over {check.p_alive_spread:.2f} between "

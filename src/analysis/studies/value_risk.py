@@ -191,7 +191,8 @@ def compare_risks(
         needed when ``transaction_model`` is ``"auto"``).
     dropout : DropoutCheck, optional
         :func:`analysis.studies.value_models.dropout_check` of the purchase model at
-        ``as_of``: when dropout is not identified the churn model is used, whatever ``risk_source``.
+        ``as_of``: when dropout is not identified the churn model is used, whatever ``risk_source``;
+        its model is the one refitted at the test date.
 
     Returns
     -------
@@ -207,7 +208,8 @@ def compare_risks(
     model = fit_logistic(earlier, formula)
     later = study_frame(tables, risk_settings(params, first, as_of), test)
     summary = customer_summary(transactions, test, time_unit="weeks", engine=params.engine)
-    _, purchase_model = TRANSACTION_MODELS[transaction_model_key(params, choice)]
+    key = dropout.key if dropout is not None else transaction_model_key(params, choice)
+    _, purchase_model = TRANSACTION_MODELS[key]
     alive = purchase_model().fit(summary).probability_alive(summary)
     risk = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(), "p_alive": 1 - alive.to_numpy()})
     scored = later[["customer_id", "churned"]].assign(churn_model=model.predict(later).to_numpy())
