@@ -18,7 +18,7 @@ from analysis.value.tiers import risk_bands, value_pyramid, value_risk_matrix
 @pytest.fixture(scope="module")
 def case(cdnow):
     """The value study's steps (as its notebook runs them) on the first 300 CDNOW customers."""
-    params = dated(study.ValueParameters(), cdnow)
+    params = dated(study.ValueParameters(transaction_model="pareto_nbd"), cdnow)
     transactions = cdnow[cdnow["customer_id"].isin(cdnow["customer_id"].unique()[:300])]
     holdout = calibration_holdout(transactions, params.calibration_end, params.as_of, time_unit="weeks")
     model = study.fit_transaction_models(holdout)[study.TRANSACTION_MODELS[params.transaction_model][0]]

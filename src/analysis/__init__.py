@@ -11,6 +11,7 @@ checks)::
                    studies.grading · studies.grading_b2b (on CRM tables) · studies.churn · studies.churn_reference
                    studies.churn_signs · studies.churn_text · studies.call_list · studies.value
                    studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
+                   studies.value_models (which purchase model, dropout identified)
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.score · grading.concentration · grading.stability
                    grading.validity · grading.policy · grading.payments · grading.b2b

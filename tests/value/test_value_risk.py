@@ -18,6 +18,7 @@ from analysis.studies import value_risk as risks
 from analysis.studies.dates import choose_from_data
 from analysis.studies.parameters import ValueParameters
 from analysis.studies.value_basis import describe_value_metric, value_summary
+from analysis.studies.value_models import DropoutCheck
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_value_tiers.ipynb"
 START, END = pd.Timestamp("2023-01-01"), pd.Timestamp("2024-12-31")
@@ -87,7 +88,8 @@ def late_payer_tables(seed: int = 5, customers: int = 800, *, future_seed: int |
 @pytest.fixture(scope="module")
 def late_payers():
     tables = late_payer_tables()
-    params, _ = choose_from_data(ValueParameters(data_source="late_payers.csv"), tables["transactions"])
+    asked = ValueParameters(data_source="late_payers.csv", transaction_model="pareto_nbd")
+    params, _ = choose_from_data(asked, tables["transactions"])
     return tables, params, risks.compare_risks(tables, params)
 
 
@@ -210,7 +212,22 @@ def test_the_value_study_on_a_crm_export_states_its_metric_and_risk_source(tmp_p
     )
     metrics = json.loads(metrics_path.read_text())
     assert metrics["value_metric"] == "margin"
-    assert metrics["risk_source"] == max(metrics["risk_auc"], key=metrics["risk_auc"].get)
     text = out.read_text(encoding="utf-8")
+    if metrics["dropout_identified"]:
+        assert metrics["risk_source"] == max(metrics["risk_auc"], key=metrics["risk_auc"].get)
+    else:  # the purchase model cannot estimate dropout: the churn model, and the report says why
+        assert metrics["risk_source"] == "churn_model"
+        assert "cannot estimate dropout on these data" in text and "no risk measure here" in text
     assert "Value = gross margin" in text
     assert "Value x risk uses" in text and "late_payments" in text
+
+
+def test_an_unidentified_dropout_forces_the_churn_model_and_says_why(late_payers):
+    tables, params, _ = late_payers
+    flat = DropoutCheck("Pareto/NBD", False, ("p_alive without spread (10%-90% range 0.000, median 1.000)",), 0.0)
+    for source in ("auto", "p_alive"):  # even when 1 - p_alive is asked for
+        forced = risks.compare_risks(tables, dataclasses.replace(params, risk_source=source), dropout=flat)
+        assert forced.chosen == "churn_model" and forced.rule == "dropout not identified"
+        sentence = risks.describe_risk_choice(forced)
+        assert "because the purchase model cannot estimate dropout on these data (p_alive without spread" in sentence
+        assert "1 - p_alive is no risk measure here" in sentence

@@ -294,7 +294,9 @@ class ValueParameters(StudyParameters):
         "", 'analysis date: end of the holdout, and the date of predictions and tiers ("" means the last day of data)'
     )
     transaction_model: str = param(
-        "pareto_nbd", 'model for p_alive and CLV: "pareto_nbd" or "bgnbd" (both are fitted and compared)'
+        "auto",
+        'model for p_alive and CLV: "auto" (of the converged fits, the lower holdout RMSE, then the lower AIC), '
+        '"pareto_nbd" or "bgnbd" (both are fitted and compared)',
     )
     clv_horizon_weeks: int = param(52, "CLV horizon, in weeks")
     annual_discount_rate: float = param(0.10, "yearly discount rate of future value (converted to weeks)")
@@ -324,7 +326,7 @@ class ValueParameters(StudyParameters):
         check_dates(self, "calibration_end", "as_of")
         if self.as_of and self.calibration_end and pd.Timestamp(self.as_of) <= pd.Timestamp(self.calibration_end):
             raise ParameterError("as_of", self.as_of, f"a date after calibration_end ({self.calibration_end})")
-        check_option("transaction_model", self.transaction_model, TRANSACTION_MODELS)
+        check_option("transaction_model", self.transaction_model, ["auto", *TRANSACTION_MODELS])
         check_option("value_metric", self.value_metric, VALUE_STUDY_METRICS)
         check_option("risk_source", self.risk_source, RISK_SOURCES)
         check_counts(self, ("risk_horizon_days",), unset=0)

@@ -20,6 +20,7 @@ from analysis.errors import DataError
 from analysis.stats import StatisticalResult
 from analysis.studies.parameters import TRANSACTION_MODELS, WEEK, ValueParameters
 from analysis.studies.text import censoring_text
+from analysis.studies.value_models import DropoutCheck, ModelChoice, transaction_model_key
 from analysis.value.clv.beta_geo import BetaGeoModel
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.gamma_gamma import GammaGammaModel
@@ -50,10 +51,24 @@ def fit_transaction_models(calibration: pd.DataFrame) -> dict[str, BetaGeoModel 
     return {name: model().fit(calibration) for name, model in TRANSACTION_MODELS.values()}
 
 
-def fit_value_models(summary: pd.DataFrame, params: ValueParameters) -> tuple[TransactionModel, GammaGammaModel]:
-    """The chosen transaction model and the Gamma-Gamma spend model, fitted on all data up to ``as_of``."""
-    _, model = TRANSACTION_MODELS[params.transaction_model]
-    return model().fit(summary), GammaGammaModel().fit(spend_customers(summary))
+def fit_value_models(
+    summary: pd.DataFrame, params: ValueParameters, choice: ModelChoice | None = None
+) -> tuple[TransactionModel, GammaGammaModel]:
+    """The chosen transaction model and the Gamma-Gamma spend model, fitted on all data up to ``as_of``.
+
+    ``choice`` (:func:`analysis.studies.value_models.choose_transaction_model`) is
+    needed when ``transaction_model`` is ``"auto"``. When the model chosen
+    automatically does not converge on the data up to ``as_of`` and the other
+    one does, the other one is used (:func:`analysis.studies.value_models.dropout_check`
+    and :func:`analysis.studies.value_models.describe_dropout` say so).
+    """
+    key = transaction_model_key(params, choice)
+    model = TRANSACTION_MODELS[key][1]().fit(summary)
+    if choice is not None and choice.rule != "given" and not model.convergence_.success:
+        (other_key,) = set(TRANSACTION_MODELS) - {key}
+        other = TRANSACTION_MODELS[other_key][1]().fit(summary)
+        model = other if other.convergence_.success else model
+    return model, GammaGammaModel().fit(spend_customers(summary))
 
 
 def model_comparison(models: Mapping[str, TransactionModel], holdout: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +85,9 @@ def model_comparison(models: Mapping[str, TransactionModel], holdout: pd.DataFra
     -------
     pandas.DataFrame
         One row per model: ``model``, ``log_likelihood``, ``aic``, ``bic``,
-        ``converged``, ``predicted_holdout_purchases``, ``actual_holdout_purchases``,
+        ``converged`` (all four checks of :class:`analysis.value.clv.Convergence`),
+        ``failed_checks`` (their keys, comma-separated; "" when converged),
+        ``predicted_holdout_purchases``, ``actual_holdout_purchases``,
         ``total_error`` (relative), ``mean_absolute_error`` (per customer) and
         ``rmse`` (per customer).
     """
@@ -86,6 +103,7 @@ def model_comparison(models: Mapping[str, TransactionModel], holdout: pd.DataFra
                 "aic": model.aic_,
                 "bic": model.bic_,
                 "converged": bool(model.convergence_.success),
+                "failed_checks": ", ".join(model.convergence_.failed),
                 "predicted_holdout_purchases": predicted.sum(),
                 "actual_holdout_purchases": actual.sum(),
                 "total_error": predicted.sum() / actual.sum() - 1,
@@ -232,7 +250,7 @@ def customer_values(
             else "parameters given, not fitted"
         )
         raise DataError(
-            f"the {params.transaction_model} model gives non-finite predictions for "
+            f"the {type(transaction_model).__name__} gives non-finite predictions for "
             f"{int((~np.isfinite(clv['clv'])).sum()):,} customers ({state})",
             column="clv",
             hint="Its estimates may sit at a boundary (e.g. no dropout in the data); try the other transaction_model",
@@ -312,6 +330,11 @@ def describe_value_risk(cells: pd.DataFrame) -> str:
     """One sentence on where the value at risk sits and what to do first."""
     first = cells.iloc[0]
     total = cells["value_at_risk"].sum()
+    if not total > 0:
+        return (
+            "No expected value is at risk: no customer with predicted value has a churn probability above 0, "
+            "so value x risk sets no priorities on these data."
+        )
     return (
         f"The largest value at risk sits in tier {first['tier']} x {first['risk']} risk: "
         f"{int(first['customers']):,} customers holding {first['value_at_risk']:,.0f} of expected value at risk "
@@ -327,21 +350,26 @@ def headline_metrics(
     values: pd.DataFrame,
     cells: pd.DataFrame,
     risk: Any = None,
+    choice: ModelChoice | None = None,
+    dropout: DropoutCheck | None = None,
 ) -> dict[str, Any]:
     """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
 
-    ``risk``: the :class:`analysis.studies.value_risk.RiskComparison` (its source and AUCs are added).
+    ``risk``: the :class:`analysis.studies.value_risk.RiskComparison` (its source and AUCs are added);
+    ``choice`` and ``dropout``: the model chosen and whether it identifies dropout (added when given).
     """
 
     def r(x: Any) -> float:
         return round(float(x), 6)
 
-    return {
+    metrics = {
         "study": "value_tiers",
         "data_source": params.data_source,
         "calibration_end": params.calibration_end,
         "as_of": params.as_of,
-        "transaction_model": params.transaction_model,
+        "transaction_model": transaction_model_key(params, choice),
+        "transaction_model_rule": "given" if choice is None else choice.rule,
+        "converged": {row.model: bool(row.converged) for row in comparison.itertuples()},
         "value_metric": params.value_metric,
         "bgnbd_calibration": {k: r(v) for k, v in models["BG/NBD"].params_.items()},
         "pareto_nbd_calibration": {k: r(v) for k, v in models["Pareto/NBD"].params_.items()},
@@ -354,7 +382,9 @@ def headline_metrics(
             values.loc[values["tier"] == values["tier"].cat.categories[0], "clv"].sum() / values["clv"].sum()
         ),
         "largest_value_at_risk_cell": f"{cells.iloc[0]['tier']} x {cells.iloc[0]['risk']}",
-    } | ({} if risk is None else risk.metrics())
+    }
+    identified = {} if dropout is None else {"dropout_identified": dropout.identified}
+    return metrics | ({} if risk is None else risk.metrics()) | identified
 
 
 def customer_tiers(values: pd.DataFrame, cells: pd.DataFrame, params: ValueParameters) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from analysis.engines.summaries import customer_summary
 from analysis.studies.churn import study_frame, transaction_formula
 from analysis.studies.declaration import StudyParameters
 from analysis.studies.parameters import TRANSACTION_MODELS, ChurnParameters, ValueParameters
+from analysis.studies.value_models import DropoutCheck, ModelChoice, transaction_model_key
 from analysis.value.tiers import risk_bands
 
 __all__ = ["RISK_LABELS", "RiskComparison", "compare_risks", "describe_risk_choice", "risk_settings", "value_risk"]
@@ -69,13 +70,16 @@ class RiskComparison:
     chosen : str
         ``"p_alive"`` or ``"churn_model"``; ``rule`` says why.
     rule : str
-        ``"higher out-of-time AUC"`` (``risk_source`` ``"auto"``) or ``"given"``.
+        ``"higher out-of-time AUC"`` (``risk_source`` ``"auto"``), ``"given"``, or
+        ``"dropout not identified"`` (the churn model, whatever ``risk_source``).
     formula : str
         The churn model's formula (its terms show the B2B signs it uses).
     left_out : int
         Customers of the test date with a measure missing (not scored).
     later : DataFrame
         The churn frame at ``test_date`` (outcomes up to ``as_of``): the grid's model is fitted on it.
+    dropout_reasons : tuple of str
+        Why the purchase model does not identify dropout (with ``rule`` ``"dropout not identified"``).
     """
 
     fit_date: pd.Timestamp
@@ -88,6 +92,7 @@ class RiskComparison:
     formula: str
     left_out: int
     later: pd.DataFrame = field(repr=False)
+    dropout_reasons: tuple[str, ...] = ()
 
     @property
     def signs(self) -> list[str]:
@@ -159,7 +164,13 @@ def risk_settings(params: ValueParameters, first_day: pd.Timestamp, data_end: st
     )
 
 
-def compare_risks(tables: Mapping[str, pd.DataFrame], params: ValueParameters) -> RiskComparison:
+def compare_risks(
+    tables: Mapping[str, pd.DataFrame],
+    params: ValueParameters,
+    *,
+    choice: ModelChoice | None = None,
+    dropout: DropoutCheck | None = None,
+) -> RiskComparison:
     """Score ``1 - p_alive`` and the churn model at ``as_of - H`` on "no purchase in the next H days".
 
     Nothing after a date enters what is known at it: the churn model is
@@ -175,6 +186,13 @@ def compare_risks(tables: Mapping[str, pd.DataFrame], params: ValueParameters) -
         ``complaints``, ``contacts`` where present: the churn model's B2B signs).
     params : ValueParameters
         Dated parameters (:func:`analysis.studies.dates.choose_from_data`).
+    choice : ModelChoice, optional
+        The purchase model (:func:`analysis.studies.value_models.choose_transaction_model`;
+        needed when ``transaction_model`` is ``"auto"``).
+    dropout : DropoutCheck, optional
+        :func:`analysis.studies.value_models.dropout_check` of the purchase model at
+        ``as_of``: when dropout is not identified the churn model is used, whatever ``risk_source``;
+        its model is the one refitted at the test date.
 
     Returns
     -------
@@ -190,14 +208,17 @@ def compare_risks(tables: Mapping[str, pd.DataFrame], params: ValueParameters) -
     model = fit_logistic(earlier, formula)
     later = study_frame(tables, risk_settings(params, first, as_of), test)
     summary = customer_summary(transactions, test, time_unit="weeks", engine=params.engine)
-    _, purchase_model = TRANSACTION_MODELS[params.transaction_model]
+    key = dropout.key if dropout is not None else transaction_model_key(params, choice)
+    _, purchase_model = TRANSACTION_MODELS[key]
     alive = purchase_model().fit(summary).probability_alive(summary)
     risk = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(), "p_alive": 1 - alive.to_numpy()})
     scored = later[["customer_id", "churned"]].assign(churn_model=model.predict(later).to_numpy())
     scored = scored.merge(risk, on="customer_id", how="left")[["customer_id", "churned", "p_alive", "churn_model"]]
     complete = scored.dropna(subset=["p_alive", "churn_model"]).reset_index(drop=True)
     validations = {s: validate_predictions(complete["churned"], complete[s]) for s in RISK_LABELS}
-    if params.risk_source == "auto":
+    if dropout is not None and not dropout.identified:
+        chosen, rule = "churn_model", "dropout not identified"
+    elif params.risk_source == "auto":
         better = validations["churn_model"].auc > validations["p_alive"].auc
         chosen, rule = ("churn_model" if better else "p_alive"), "higher out-of-time AUC"
     else:
@@ -213,6 +234,7 @@ def compare_risks(tables: Mapping[str, pd.DataFrame], params: ValueParameters) -
         formula=formula,
         left_out=len(scored) - len(complete),
         later=later,
+        dropout_reasons=() if dropout is None else dropout.reasons,
     )
 
 
@@ -257,7 +279,12 @@ def describe_risk_choice(comparison: RiskComparison, values: pd.DataFrame | None
     model = f"the churn model ({listed})"
     names = {"p_alive": "1 - p_alive", "churn_model": model}
     other = "p_alive" if comparison.chosen == "churn_model" else "churn_model"
-    why = "because it ranks churners better out of time" if comparison.rule != "given" else "as risk_source asks"
+    why = {
+        "given": "as risk_source asks",
+        "dropout not identified": "because the purchase model cannot estimate dropout on these data ("
+        + "; ".join(comparison.dropout_reasons)
+        + "), so 1 - p_alive is no risk measure here",
+    }.get(comparison.rule, "because it ranks churners better out of time")
     sentence = (
         f"Value x risk uses {names[comparison.chosen]} as the churn risk, {why}: scored at "
         f"{comparison.test_date.date()} on the {v['p_alive'].n:,} customers who had bought by then, against no "

@@ -15,9 +15,13 @@ from analysis.checks import check_rows, require_columns
 from analysis.errors import DataError, ParameterError
 
 __all__ = [
+    "CONVERGENCE_CHECKS",
     "DATAFRAME_LABEL",
+    "GRADIENT_TOLERANCE",
     "LOG_BOUND",
+    "NEAR_BOUND",
     "RFM_COLUMNS",
+    "VANISHING_DROPOUT",
     "Z95",
     "Convergence",
     "Estimate",
@@ -47,15 +51,41 @@ LOG_BOUND = math.log(1e8)
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 
 
+#: A parameter within a factor of 10 of a search bound (below 1e-7 or above 1e7) is "at the bound".
+NEAR_BOUND = math.log(1e7)
+
+
+#: Largest absolute gradient of the mean negative log-likelihood per customer (log-parameters) called "small".
+GRADIENT_TOLERANCE = 1e-5
+
+
+#: Dropout has vanished (a boundary of the models) when fewer than this share of customers is expected to drop out.
+VANISHING_DROPOUT = 1e-6
+
+
+#: The checks of a converged fit, in words (keys of :meth:`Convergence.checks`).
+CONVERGENCE_CHECKS = {
+    "optimiser": "the optimiser reports success (or cannot improve further at a gradient under 1e-8)",
+    "gradient": f"the gradient is small (largest component at most {GRADIENT_TOLERANCE:g} per customer)",
+    "hessian": "the Hessian is positive definite (a strict maximum: standard errors exist)",
+    "bounds": "no parameter is at a search bound (within a factor of 10 of 1e-8 or 1e8) and dropout has not vanished",
+}
+
+
 @dataclass(frozen=True)
 class Convergence:
-    """How the optimiser ended.
+    """How the fit ended, and whether it is a maximum to trust: four checks.
+
+    A fit is converged (``success``) only if the optimiser reported success,
+    the gradient is small (:data:`GRADIENT_TOLERANCE`), the Hessian of the
+    negative log-likelihood is positive definite and no parameter is at a
+    search bound (below 1e-7 or above 1e7, :data:`NEAR_BOUND`);
+    :meth:`checks` lists each with its figure, :meth:`describe` says which failed.
 
     Attributes
     ----------
     success : bool
-        The optimiser reported success (or the gradient below is under 1e-6)
-        and no parameter is at the search bounds (1e-8 or 1e8).
+        All four checks pass.
     message : str
         The optimiser's message, plus a note on parameters at a bound.
     iterations : int
@@ -64,12 +94,103 @@ class Convergence:
         Largest absolute component of the gradient of the *mean* negative
         log-likelihood per customer, with respect to the log-parameters, at
         the estimate.
+    optimiser_success : bool
+        What the optimiser reported.
+    hessian_positive_definite : bool
+        The Hessian at the estimate has a Cholesky factor.
+    at_bound : tuple of str
+        Parameters at a search bound.
+    stopped_at_bound : bool
+        The search was stopped early because a parameter reached the bound.
     """
 
     success: bool
     message: str
     iterations: int
     gradient_max_abs: float
+    optimiser_success: bool = True
+    hessian_positive_definite: bool = True
+    at_bound: tuple[str, ...] = ()
+    stopped_at_bound: bool = False
+
+    @classmethod
+    def from_checks(
+        cls,
+        *,
+        optimiser_success: bool,
+        message: str,
+        iterations: int,
+        gradient_max_abs: float,
+        hessian_positive_definite: bool,
+        at_bound: tuple[str, ...],
+        stopped_at_bound: bool = False,
+    ) -> Convergence:
+        """The convergence of a fit from its four checks (``success`` is their conjunction)."""
+        passed = (
+            optimiser_success and gradient_max_abs <= GRADIENT_TOLERANCE and hessian_positive_definite and not at_bound
+        )
+        return cls(
+            bool(passed),
+            message,
+            iterations,
+            gradient_max_abs,
+            bool(optimiser_success),
+            bool(hessian_positive_definite),
+            tuple(at_bound),
+            bool(stopped_at_bound),
+        )
+
+    def checks(self) -> pd.DataFrame:
+        """One row per check: ``check`` (key), ``condition`` (in words), ``passed`` and ``detail`` (the figure)."""
+        optimiser = self.message.split(";")[0].strip() or "no message"
+        if self.stopped_at_bound:
+            optimiser = "stopped early: a parameter reached the search bound"
+        rows = [
+            ("optimiser", self.optimiser_success, optimiser),
+            (
+                "gradient",
+                bool(self.gradient_max_abs <= GRADIENT_TOLERANCE),
+                f"largest gradient component {self.gradient_max_abs:.2g}",
+            ),
+            (
+                "hessian",
+                self.hessian_positive_definite,
+                "positive definite" if self.hessian_positive_definite else "not positive definite: standard errors NaN",
+            ),
+            ("bounds", not self.at_bound, ", ".join(self.at_bound) if self.at_bound else "none at a bound"),
+        ]
+        return pd.DataFrame(
+            {
+                "check": [row[0] for row in rows],
+                "condition": [CONVERGENCE_CHECKS[row[0]] for row in rows],
+                "passed": [bool(row[1]) for row in rows],
+                "detail": [row[2] for row in rows],
+            }
+        )
+
+    @property
+    def failed(self) -> list[str]:
+        """Keys of the failed checks (empty when converged)."""
+        table = self.checks()
+        return table.loc[~table["passed"], "check"].tolist()
+
+    def describe(self) -> str:
+        """One sentence: converged, or which checks failed and with what figure."""
+        if self.success:
+            return (
+                f"converged: the optimiser succeeded in {self.iterations} iterations, the largest gradient component "
+                f"is {self.gradient_max_abs:.1g}, the Hessian is positive definite and no parameter is at a bound"
+            )
+        failures = {
+            "optimiser": "the optimiser did not report success"
+            + (" (stopped early at a bound)" if self.stopped_at_bound else ""),
+            "gradient": (
+                f"the gradient is not small ({self.gradient_max_abs:.2g} > {GRADIENT_TOLERANCE:g} per customer)"
+            ),
+            "hessian": "the Hessian is not positive definite (no standard errors)",
+            "bounds": f"at a bound: {', '.join(self.at_bound)}",
+        }
+        return "not converged: " + "; ".join(failures[key] for key in self.failed)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-from analysis.value.clv.base import Histories
+from analysis.value.clv.base import VANISHING_DROPOUT, Histories
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.hypergeometric import expm1_ratio
 
@@ -62,6 +62,15 @@ class BetaGeoModel(TransactionModel):
     def _start(h: Histories) -> np.ndarray:
         rate = max(float(h.weight @ h.x), 1.0) / max(float(h.weight @ h.T), 1e-8)
         return np.array([1.0, 1.0 / rate, 1.0, 1.0])
+
+    @staticmethod
+    def _boundary(params: np.ndarray, h: Histories) -> tuple[str, ...]:
+        """Dropout vanished: under 1e-6 of customers expected to drop out by the largest frequency."""
+        _, _, a, b = params
+        share = a / (a + b) * max(float(h.x.max()), 1.0)
+        if share >= VANISHING_DROPOUT:
+            return ()
+        return (f"dropout (a/(a+b) -> 0: a share {share:.1g} of customers drops out by the largest frequency)",)
 
     @staticmethod
     def _log_likelihood(params: np.ndarray, h: Histories) -> np.ndarray:

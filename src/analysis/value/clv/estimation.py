@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -35,6 +35,8 @@ class FittedModel:
 
     _names: tuple[str, ...] = ()
     _gradient_available = True
+    #: ``(params, histories) -> names`` of the parameter-space boundaries reached (see :func:`maximise`).
+    _boundary: Callable[[np.ndarray, Histories], tuple[str, ...]] | None = None
 
     def __init__(
         self,
@@ -92,9 +94,10 @@ class FittedModel:
             value_and_gradient=value_and_gradient,
             max_iter=self.max_iter,
             tol=self.tol,
+            boundary=None if self._boundary is None else lambda params: self._boundary(params, h),
         )
         level = logging.INFO if estimate.convergence.success else logging.WARNING
-        log.log(level, "%s: %s after %d iterations", who, estimate.convergence.message, estimate.convergence.iterations)
+        log.log(level, "%s: %s", who, estimate.convergence.describe())
         self._set_state(
             estimate.theta,
             estimate.hessian,
@@ -122,9 +125,10 @@ class FittedModel:
         self.params_ = pd.Series(params, index=names, name="estimate")
         self.standard_errors_ = pd.Series(params * se_log, index=names, name="standard_error")
         self.covariance_ = pd.DataFrame(cov_log * np.outer(params, params), index=names, columns=names)
-        self.confidence_intervals_ = pd.DataFrame(
-            {"lower_95": np.exp(theta - Z95 * se_log), "upper_95": np.exp(theta + Z95 * se_log)}, index=names
-        )
+        with np.errstate(over="ignore"):  # an interval reaching past 1e308 is infinite
+            self.confidence_intervals_ = pd.DataFrame(
+                {"lower_95": np.exp(theta - Z95 * se_log), "upper_95": np.exp(theta + Z95 * se_log)}, index=names
+            )
         k = len(names)
         self.log_likelihood_ = log_likelihood
         self.aic_ = 2 * k - 2 * log_likelihood

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import numpy as np
 from scipy import optimize
 
-from analysis.value.clv.base import LOG_BOUND, Convergence, Estimate
+from analysis.value.clv.base import GRADIENT_TOLERANCE, LOG_BOUND, NEAR_BOUND, Convergence, Estimate
 
-__all__ = ["inverse_hessian", "maximise"]
+__all__ = ["STOP_AFTER_AT_BOUND", "inverse_hessian", "maximise", "positive_definite"]
 
-log = logging.getLogger("analysis")
+#: Consecutive iterates with a parameter at a search bound after which the search stops.
+STOP_AFTER_AT_BOUND = 3
 
 
 def _numeric_gradient(fun: Callable[[np.ndarray], float], theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
@@ -91,12 +91,17 @@ def maximise(
     value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
     max_iter: int,
     tol: float,
+    boundary: Callable[[np.ndarray], tuple[str, ...]] | None = None,
 ) -> Estimate:
     """Minimise the total negative log-likelihood ``nll`` over log-parameters.
 
     The optimiser sees the mean per customer (values of order 1 whatever the
     sample size); ``value_and_gradient`` (analytic) is used when given, else
-    central differences of ``nll``.
+    central differences of ``nll``. ``boundary`` (of the parameters) names the
+    boundaries of the model's parameter space the estimate has reached beyond
+    the search bounds (e.g. a vanishing dropout rate); the search stops once
+    the estimate has stayed at a bound or boundary for :data:`STOP_AFTER_AT_BOUND`
+    iterates.
     """
     if value_and_gradient is not None:
 
@@ -119,6 +124,7 @@ def maximise(
         gradient = None
 
     k = theta0.size
+    stop = _StopAtBound(boundary)
     result = optimize.minimize(
         mean_objective,
         np.clip(theta0, -LOG_BOUND + 1, LOG_BOUND - 1),
@@ -126,35 +132,72 @@ def maximise(
         method="L-BFGS-B",
         bounds=[(-LOG_BOUND, LOG_BOUND)] * k,
         options={"maxiter": max_iter, "maxfun": 20 * max_iter, "ftol": 1e-15, "gtol": tol, "maxcor": 10},
+        callback=stop,
     )
     theta = result.x
     hessian = _hessian(nll, theta, gradient)
-    polished = _newton_polish(nll, total_grad, theta, hessian)
-    if np.abs(polished - theta).max() > 1e-4:
-        hessian = _hessian(nll, polished, gradient)
-    theta = polished
+    if not stop.stopped:
+        polished = _newton_polish(nll, total_grad, theta, hessian)
+        if np.abs(polished - theta).max() > 1e-4:
+            hessian = _hessian(nll, polished, gradient)
+        theta = polished
     grad_max = float(np.abs(total_grad(theta) / n).max())
-    at_bound = np.abs(theta) >= LOG_BOUND - 1e-6
-    message = str(result.message)
-    if at_bound.any():
-        at = ", ".join(name for name, flag in zip(names, at_bound, strict=True) if flag)
-        message += f"; at the search bound (1e-8 or 1e8): {at}"
-    convergence = Convergence(
-        success=bool((result.success or grad_max < 1e-6) and not at_bound.any()),
+    at_bound = tuple(name for name, value in zip(names, theta, strict=True) if abs(value) >= NEAR_BOUND)
+    at_bound += () if boundary is None else boundary(np.exp(theta))
+    message = "stopped early: a parameter stayed at the search bound" if stop.stopped else str(result.message)
+    if at_bound:
+        message += f"; at a bound: {', '.join(at_bound)}"
+    convergence = Convergence.from_checks(
+        # A line search that cannot improve further at a gradient of rounding size has converged too.
+        optimiser_success=not stop.stopped and (bool(result.success) or grad_max <= 1e-3 * GRADIENT_TOLERANCE),
         message=message,
         iterations=int(result.nit),
         gradient_max_abs=grad_max,
+        hessian_positive_definite=positive_definite(hessian),
+        at_bound=at_bound,
+        stopped_at_bound=stop.stopped,
     )
     return Estimate(theta, hessian, -float(nll(theta)), convergence)
 
 
-def inverse_hessian(hessian: np.ndarray) -> np.ndarray:
-    """Inverse of a positive-definite Hessian; NaN (with a warning) otherwise."""
-    if not np.isfinite(hessian).all():
-        return np.full(hessian.shape, np.nan)
+class _StopAtBound:
+    """L-BFGS-B callback: stop once a parameter has been at a search bound for :data:`STOP_AFTER_AT_BOUND` iterates.
+
+    A parameter there (below 1e-7 or above 1e7), or the model at a boundary
+    of its parameter space (``boundary``), means the likelihood keeps
+    rising towards a boundary: the fit will be reported not converged
+    whatever the optimiser does next, and on degenerate Pareto/NBD fits the
+    rest of the search costs minutes.
+    """
+
+    def __init__(self, boundary: Callable[[np.ndarray], tuple[str, ...]] | None) -> None:
+        self.boundary = boundary
+        self.run = 0
+        self.stopped = False
+
+    def __call__(self, intermediate_result: optimize.OptimizeResult) -> None:
+        theta = intermediate_result.x
+        boundary = self.boundary is not None and bool(self.boundary(np.exp(theta)))
+        there = bool(np.any(np.abs(theta) >= NEAR_BOUND)) or boundary
+        self.run = self.run + 1 if there else 0
+        if self.run >= STOP_AFTER_AT_BOUND:
+            self.stopped = True
+            raise StopIteration
+
+
+def positive_definite(matrix: np.ndarray) -> bool:
+    """A finite matrix with a Cholesky factor."""
+    if not np.isfinite(matrix).all():
+        return False
     try:
-        np.linalg.cholesky(hessian)
+        np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
-        log.warning("the Hessian of the negative log-likelihood is not positive definite: standard errors are NaN")
+        return False
+    return True
+
+
+def inverse_hessian(hessian: np.ndarray) -> np.ndarray:
+    """Inverse of a positive-definite Hessian; NaN otherwise (the fit's convergence says so)."""
+    if not positive_definite(hessian):
         return np.full(hessian.shape, np.nan)
     return np.linalg.inv(hessian)

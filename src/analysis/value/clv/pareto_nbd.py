@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import special
 
-from analysis.value.clv.base import Histories
+from analysis.value.clv.base import VANISHING_DROPOUT, Histories
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.hypergeometric import expm1_ratio, hyp2f1_one
 
@@ -64,6 +64,15 @@ class ParetoNBDModel(TransactionModel):
         rate = max(float(h.weight @ h.x), 1.0) / max(float(h.weight @ h.T), 1e-8)
         mean_T = max(float(h.weight @ h.T) / float(h.weight.sum()), 1e-8)
         return np.array([1.0, 1.0 / rate, 1.0, mean_T])
+
+    @staticmethod
+    def _boundary(params: np.ndarray, h: Histories) -> tuple[str, ...]:
+        """Dropout vanished: under 1e-6 of customers expected to drop out within the longest history."""
+        _, _, s, beta = params
+        share = -math.expm1(-s * math.log1p(float(h.T.max()) / beta))
+        if share >= VANISHING_DROPOUT:
+            return ()
+        return (f"dropout (s/beta -> 0: a share {share:.1g} of customers drops out within the longest history)",)
 
     @staticmethod
     def _log_likelihood(params: np.ndarray, h: Histories) -> np.ndarray:
