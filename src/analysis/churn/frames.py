@@ -65,6 +65,7 @@ class FrameOptions(TypedDict, total=False):
     gap_factor: float
     grades: pd.DataFrame | None
     engine: Engine
+    return_window_days: int
     outcomes: bool
 
 
@@ -80,6 +81,7 @@ def transaction_churn_frame(
     data_end: str | pd.Timestamp | None = None,
     grades: pd.DataFrame | None = None,
     engine: Engine = "duckdb",
+    return_window_days: int = 30,
     outcomes: bool = True,
 ) -> pd.DataFrame:
     """Point-in-time churn signals and outcomes of a transactions table.
@@ -120,6 +122,9 @@ def transaction_churn_frame(
         added as column ``grade``.
     engine : str or ibis backend
         Where the customer summaries run (:mod:`analysis.engines`).
+    return_window_days : int
+        How returns are matched to the purchases they return
+        (:mod:`analysis.engines.returns`): by order id, else within this many days.
     outcomes : bool
         ``False``: signals only, for scoring customers today (``as_of`` may
         be the last day of data; no outcome columns, no horizon check).
@@ -177,13 +182,14 @@ def transaction_churn_frame(
             f"at most {(end - as_day).days} days: as_of + horizon_days must be within data_end ({end.date()})",
         )
     # Signals: the summaries at as_of use only rows on or before it (on the engine, wherever the data lives).
-    now = customer_summary(transactions, as_day, trailing_days=lookback, engine=engine)
+    matching = {"engine": engine, "return_window_days": return_window_days}
+    now = customer_summary(transactions, as_day, trailing_days=lookback, **matching)
     now = now[now["trailing_occasions"] > 0]
     if now.empty:
         raise DataError(f"no purchase in the {lookback} days up to as_of ({as_day.date()})", file="transactions")
     # previous period = the last 2W days minus the last W days (same population, returns included)
-    recent = customer_summary(transactions, as_day, trailing_days=window, engine=engine).set_index("customer_id")
-    both = customer_summary(transactions, as_day, trailing_days=2 * window, engine=engine).set_index("customer_id")
+    recent = customer_summary(transactions, as_day, trailing_days=window, **matching).set_index("customer_id")
+    both = customer_summary(transactions, as_day, trailing_days=2 * window, **matching).set_index("customer_id")
     ids = pd.Index(now["customer_id"])
 
     def period(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -226,7 +232,7 @@ def transaction_churn_frame(
     if not outcomes:
         return frame.reset_index(drop=True)
     # Outcomes: the first purchase in (as_of, data_end], never a signal.
-    first_after = next_purchases(transactions, as_day, end, engine=engine).set_index("customer_id")["next_purchase"]
+    first_after = next_purchases(transactions, as_day, end, **matching).set_index("customer_id")["next_purchase"]
     next_days = (first_after.reindex(ids) - as_day).dt.days.to_numpy(dtype="float64")
     bought = ~np.isnan(next_days)
     frame["churned"] = (~(bought & (next_days <= horizon))).astype("int64")

@@ -165,7 +165,8 @@ def _data_tables(
             continue
         transactions = plan.transactions
         as_of = str(pd.Timestamp(transactions["date"].max()).date())
-        summary = customer_summary(transactions, as_of, time_unit="weeks", engine=engine)
+        matching = int(plan.dated.get("return_window_days", 30))  # the studies' return rule (one per source)
+        summary = customer_summary(transactions, as_of, time_unit="weeks", engine=engine, return_window_days=matching)
         facts = {
             "source": transactions.attrs.get("source", plan.source),
             "rows": len(transactions),
@@ -178,7 +179,13 @@ def _data_tables(
             "rows_after_as_of_left_out": int(transactions.attrs.get("rows_after_as_of", 0)),
             "rows_without_customer_id_left_out": int(transactions.attrs.get("rows_without_customer_id", 0)),
         }
-        found[label] = (facts, {"profile.csv": profile_transactions(transactions), "customer_summary.parquet": summary})
+        found[label] = (
+            facts,
+            {
+                "profile.csv": profile_transactions(transactions, return_window_days=matching),
+                "customer_summary.parquet": summary,
+            },
+        )
     return found
 
 

@@ -109,7 +109,7 @@ def study_frame(
     ``outcomes=False`` scores today (``as_of`` the last day of data): signals only.
     """
     transactions = tables["transactions"]
-    grades = current_grades(transactions, as_of, params.engine)
+    grades = current_grades(transactions, as_of, params.engine, params.return_window_days)
     options = params.frame_options() | {"grades": grades, "outcomes": outcomes}
     if not outcomes:
         options["data_end"] = as_of
@@ -190,7 +190,9 @@ def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.
     return pd.DataFrame(rows)
 
 
-def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp, engine: str = "duckdb") -> pd.DataFrame:
+def current_grades(
+    transactions: pd.DataFrame, as_of: str | pd.Timestamp, engine: str = "duckdb", return_window_days: int = 30
+) -> pd.DataFrame:
     """Each customer's grade at ``as_of`` under the default value-share scheme (75/20/5 of trailing 12-month value).
 
     Computed from data up to ``as_of`` only (the grading study's engine), for
@@ -202,7 +204,7 @@ def current_grades(transactions: pd.DataFrame, as_of: str | pd.Timestamp, engine
     pandas.DataFrame
         ``customer_id`` and ``grade`` (``A``, ``B``, ``C`` or missing).
     """
-    summary = customer_summary(transactions, as_of, engine=engine)
+    summary = customer_summary(transactions, as_of, engine=engine, return_window_days=return_window_days)
     grading = grade_customers(summary, "value_share_75_20_5")
     grades = grading.customers[["customer_id", "grade"]].assign(grade=lambda t: t["grade"].astype("object"))
     return grades

@@ -245,7 +245,7 @@ def _left_censored(values, choices, first, last, params, transactions) -> None:
     """The date before which a first purchase may be an older customer's (:mod:`analysis.engines.censoring`)."""
     if "left_censored_until" in values:
         return
-    summary = customer_summary(transactions, last, engine=params.engine)
+    summary = customer_summary(transactions, last, **params.summary_options())
     until, rule = censoring_cutoff(summary, first, last)
     choices.add("left_censored_until", str(until.date()), rule)
     values["left_censored_until"] = str(until.date())

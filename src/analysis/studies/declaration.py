@@ -72,6 +72,11 @@ class StudyParameters:
     currency: str = param(
         "", 'currency of the amounts, e.g. "CNY", "USD" or "万元": shown in the report, sets the tiers\' scale'
     )
+    return_window_days: int = param(
+        30,
+        "a return (negative amount) cancels the purchase it returns: the same order id when the data has one, else "
+        "the customer's latest purchase at most this many days before it (0: the same day)",
+    )
     synthetic_customers: int = param(2000, "customers of the synthetic source")
     random_seed: int = param(0, "seed of the synthetic data")
     engine: str = param(
@@ -97,6 +102,8 @@ class StudyParameters:
             raise ParameterError("delimiter", self.delimiter, "one character, e.g. ',' or ';'")
         check_engine(self.engine, recorded=True)
         check_dates(self, "left_censored_until")
+        if self.return_window_days < 0:
+            raise ParameterError("return_window_days", self.return_window_days, "a whole number of days, 0 or more")
         if self.synthetic_customers < 1:
             raise ParameterError("synthetic_customers", self.synthetic_customers, "a positive whole number")
 
@@ -117,6 +124,10 @@ class StudyParameters:
     def last_day(self) -> str | None:
         """The last day of data the study may use (``None``: all of it)."""
         return getattr(self, "as_of", None) or None
+
+    def summary_options(self) -> dict[str, Any]:
+        """Keyword arguments of the customer summaries (:mod:`analysis.engines`): the engine and the return rule."""
+        return {"engine": self.engine, "return_window_days": self.return_window_days}
 
     def data_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`analysis.studies.sources.load_transactions`: nothing after :meth:`last_day`."""

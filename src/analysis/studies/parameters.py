@@ -264,8 +264,7 @@ class ChurnParameters(StudyParameters):
             "drop_size": self.drop_size,
             "gap_factor": self.gap_factor,
             "data_end": self.data_end or None,
-            "engine": self.engine,
-        }
+        } | self.summary_options()
 
 
 WEEK = 7.0

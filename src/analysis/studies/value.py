@@ -148,7 +148,7 @@ def tracking_table(
     cohort = calibration["customer_id"]
     origin = calibration["first_purchase"].min()
     end = pd.Timestamp(params.as_of)
-    weeks = period_table(transactions, freq="week", end=end, customers=cohort, engine=params.engine)
+    weeks = period_table(transactions, freq="week", end=end, customers=cohort, **params.summary_options())
     weekly = weeks.groupby("period")["occasions"].sum()
     index = pd.date_range(origin - pd.Timedelta(days=origin.day_of_week), end, freq="W-MON")
     # Each customer's first occasion is a trial, not a repeat purchase.

@@ -207,7 +207,7 @@ def compare_risks(
     formula = transaction_formula(earlier)
     model = fit_logistic(earlier, formula)
     later = study_frame(tables, risk_settings(params, first, as_of), test)
-    summary = customer_summary(transactions, test, time_unit="weeks", engine=params.engine)
+    summary = customer_summary(transactions, test, time_unit="weeks", **params.summary_options())
     key = dropout.key if dropout is not None else transaction_model_key(params, choice)
     _, purchase_model = TRANSACTION_MODELS[key]
     alive = purchase_model().fit(summary).probability_alive(summary)
