@@ -162,6 +162,7 @@ def test_chinese_crm_export_runs_all_three_studies_from_outside_the_checkout(tmp
     for html in run.glob("*.html"):
         text = html.read_text()
         assert "CDNOW" not in text and "1997" not in text and "1998" not in text, html.name
+        assert "Warning" not in text, html.name  # every warning became a sentence or an error
     assert "Not run for this data" in (run / "02_churn_signals.html").read_text()
     inputs = set(manifest["inputs"])
     assert {str(tmp_path / "crm" / name) for name in ("sources.yaml", "订单.csv", "拜访.csv")} <= inputs
@@ -264,3 +265,22 @@ def test_the_churn_frame_measures_the_b2b_signs_of_the_crm_tables_and_nothing_af
     partial = study.study_frame(fewer, params, params.as_of)
     assert "complaint" not in partial and "late_payments" in partial
     assert "needs a complaints table" in study.describe_unmeasured(fewer)
+
+
+@pytest.mark.e2e
+def test_the_retail_export_runs_with_cancellations_matched_and_no_warning_text(tmp_path):
+    retail_export(tmp_path)
+    done = _run_outside(
+        tmp_path,
+        *("run", "--data", "online_retail.csv", "-c", "customer_id=CustomerID", "-c", "date=InvoiceDate"),
+        *("-c", "quantity=Quantity", "-c", "unit_price=UnitPrice", "-c", "order_id=InvoiceNo"),
+        *("--date-format", "%m/%d/%Y %H:%M", "--drop-missing-ids", "--name", "retail"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "reports" / "retail"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {s: o["status"] for s, o in manifest["studies"].items()} == {"grading": "ok", "churn": "ok", "value": "ok"}
+    profile = pd.read_csv(run / "data" / "online_retail_profile.csv")
+    assert profile.astype(str).apply(lambda c: c.str.contains("order id")).any().any()  # returns matched and counted
+    for html in run.glob("*.html"):
+        assert "Warning" not in html.read_text(), html.name

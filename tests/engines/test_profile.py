@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_summaries import reference_occasions
 
 from analysis.engines.profile import profile_transactions
+from reference_returns import reference_occasions
 
 
 def reference_profile(transactions: pd.DataFrame) -> pd.DataFrame:

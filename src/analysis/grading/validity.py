@@ -199,7 +199,10 @@ def grade_separation(
     data = data[data["status"] == "graded"]
     labels = list(grading.scheme.labels)
     order = len(labels) - data["grade"].cat.codes  # best grade -> largest number
-    rho, p_rho = sps.spearmanr(order, data["future_value"])
+    if order.nunique() < 2 or data["future_value"].nunique() < 2:  # undefined, said so (no warning)
+        rho, p_rho = np.nan, np.nan
+    else:
+        rho, p_rho = sps.spearmanr(order, data["future_value"])
     groups = [data.loc[data["grade"] == g, "future_value"].to_numpy() for g in labels]
     nonempty = [g for g in groups if len(g)]
     results = {"spearman": StatisticalResult("Spearman rho", float(rho), float(p_rho))}

@@ -287,9 +287,18 @@ def describe_validity(future: pd.DataFrame, tests: Mapping[str, Any], labels: Se
         f"Customers graded {first['grade']} at the start of the backtest brought {first['mean_future_value']:,.2f} "
         f"each over the horizon ({interval}), {ratio:,.1f} times a "
         f"{last['grade']} customer, and held {percent(first['share_of_future_value'])} of all value in it (capture "
-        f"rate); rank correlation of grade with later value {spearman.statistic:.2f} "
-        f"({p_value_text(spearman.p_value)})."
+        f"rate); {_rank_correlation(spearman)}."
     )
+
+
+def _rank_correlation(spearman: Any) -> str:
+    """The rank correlation in words, or why it is undefined (one grade, or the same later value for all)."""
+    if pd.isna(spearman.statistic):
+        return (
+            "the rank correlation of grade with later value is undefined (every graded customer in one grade, "
+            "or the same later value for all)"
+        )
+    return f"rank correlation of grade with later value {spearman.statistic:.2f} ({p_value_text(spearman.p_value)})"
 
 
 def rank_schemes(comparison: pd.DataFrame) -> pd.DataFrame:

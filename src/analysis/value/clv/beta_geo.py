@@ -146,8 +146,9 @@ def _bg_expected_alive(
     big_a = a + b0 - 1 - r
     L = np.log1p(t / alpha1)
     z = -np.expm1(-L)
-    series, ok = _bg_series(big_a, a, c, z)
-    value = c * (L * expm1_ratio(-(a - 1) * L) - np.exp(-(a - 1) * L) * series)
+    with np.errstate(over="ignore", invalid="ignore"):  # rows where the series fails are integrated below
+        series, ok = _bg_series(big_a, a, c, z)
+        value = c * (L * expm1_ratio(-(a - 1) * L) - np.exp(-(a - 1) * L) * series)
     for i in np.flatnonzero(~ok & (t > 0)):
         value[i] = _bg_expected_alive_quad(r1[i], alpha1[i], a, b1[i], t[i])
     return np.where(t > 0, value, 0.0)
