@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,6 +116,13 @@ def test_validity_compares_the_best_and_the_worst_grade():
     assert "10.0 times a C customer" in text  # 100 against (5 + 15) / 2
     assert "held 76% of all value in it" in text  # 200 of 263, the provisional customer's 3 included
     assert text.endswith(f"later value {rho:.2f} ({p_value_text(p)}).") and "p = 0.0013" in text
+
+
+def test_validity_with_the_same_later_value_for_all_says_the_correlation_is_undefined():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConstantInputWarning reaches the report
+        text = validity_text([100, 50, 30, 10, 5, 5], [20.0] * 6)
+    assert "rank correlation of grade with later value is undefined" in text and "nan" not in text
 
 
 @pytest.fixture(scope="module")

@@ -206,8 +206,9 @@ def grade_separation(
     groups = [data.loc[data["grade"] == g, "future_value"].to_numpy() for g in labels]
     nonempty = [g for g in groups if len(g)]
     results = {"spearman": StatisticalResult("Spearman rho", float(rho), float(p_rho))}
-    if len(nonempty) >= 2:
-        h, p_h = sps.kruskal(*nonempty)
+    if len(nonempty) >= 2:  # the same value for everyone: H is undefined (NaN, no warning)
+        constant = np.ptp(np.concatenate(nonempty)) == 0
+        h, p_h = (np.nan, np.nan) if constant else sps.kruskal(*nonempty)
         results["kruskal"] = StatisticalResult("Kruskal-Wallis H", float(h), float(p_h), len(nonempty) - 1)
     for (upper, a), (lower, b) in pairwise(zip(labels, groups, strict=True)):
         if len(a) and len(b):
