@@ -8,10 +8,7 @@ and the churn study must find on them the signs the generator built in.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +21,7 @@ from analysis.studies.dates import choose_from_data
 from analysis.studies.parameters import ChurnParameters
 from analysis.studies.sources import load_tables
 from b2b_export import B2B_COLUMNS, B2B_FILES, b2b_export
+from cli_run import run_outside
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "fixtures" / "b2b"
@@ -75,16 +73,7 @@ def test_the_churn_study_finds_the_signs_built_into_the_fixture():
 @pytest.mark.e2e
 def test_the_b2b_fixture_runs_all_three_studies_end_to_end(tmp_path):
     shutil.copytree(FIXTURE, tmp_path / "b2b")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run(
-        [sys.executable, "-m", "analysis", "run", "--data", "b2b/sources.yaml", "--currency", "CNY"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_outside(tmp_path, "run", "--data", "b2b/sources.yaml", "--currency", "CNY")
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "reports").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,6 +14,7 @@ from analysis.errors import DataError, ParameterError
 from analysis.studies.dates import HistoryTooShort, choose_from_data
 from analysis.studies.parameters import ChurnParameters, GradingParameters, ValueParameters
 from analysis.studies.sources import load_tables, load_transactions
+from cli_run import run_outside
 from exports import CRM_COLUMNS, chinese_crm_export, retail_export, short_history
 
 RETAIL = {
@@ -135,20 +132,11 @@ def test_shipped_data_keeps_its_published_dates():
     assert censoring["value"] == "1997-01-01" and "cohort" in censoring["rule"]
 
 
-def _run_outside(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "analysis", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
-    )
-
-
 @pytest.mark.e2e
 def test_chinese_crm_export_runs_all_three_studies_from_outside_the_checkout(tmp_path):
     chinese_crm_export(tmp_path / "crm")
     before = {p.name: p.read_bytes() for p in (tmp_path / "crm").iterdir()}
-    done = _run_outside(tmp_path, "run", "--data", "crm/sources.yaml", "--currency", "CNY")
+    done = run_outside(tmp_path, "run", "--data", "crm/sources.yaml", "--currency", "CNY")
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "reports").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
@@ -186,7 +174,7 @@ def test_a_history_too_short_for_one_study_skips_it_and_runs_the_others(tmp_path
     path = short_history(tmp_path)
     frame = pd.read_csv(path)
     frame[frame["date"] < "2024-03-15"].to_csv(tmp_path / "ten_weeks.csv", index=False)
-    done = _run_outside(tmp_path, "run", "--data", "ten_weeks.csv", "--name", "short")
+    done = run_outside(tmp_path, "run", "--data", "ten_weeks.csv", "--name", "short")
     assert done.returncode == 2, done.stderr[-3000:]
     assert "grading: skipped: grading study: needs at least 90 days of history" in done.stderr
     manifest = json.loads((tmp_path / "reports" / "short" / "manifest.json").read_text())
@@ -225,7 +213,7 @@ def test_the_call_list_scores_the_last_day_and_names_what_fired(tmp_path):
 @pytest.mark.e2e
 def test_the_periodic_report_runs_on_a_source_file(tmp_path):
     chinese_crm_export(tmp_path / "crm")
-    done = _run_outside(tmp_path, "report", "--data", "crm/sources.yaml", "--from", "2024-11", "--to", "2024-12")
+    done = run_outside(tmp_path, "report", "--data", "crm/sources.yaml", "--from", "2024-11", "--to", "2024-12")
     assert done.returncode == 0, done.stderr[-3000:]
     november = json.loads((tmp_path / "reports" / "2024-11" / "manifest.json").read_text())
     assert november["studies"]["grading"]["dated_parameters"]["as_of"] == "2024-11-30"
@@ -270,7 +258,7 @@ def test_the_churn_frame_measures_the_b2b_signs_of_the_crm_tables_and_nothing_af
 @pytest.mark.e2e
 def test_the_retail_export_runs_with_cancellations_matched_and_no_warning_text(tmp_path):
     retail_export(tmp_path)
-    done = _run_outside(
+    done = run_outside(
         tmp_path,
         *("run", "--data", "online_retail.csv", "-c", "customer_id=CustomerID", "-c", "date=InvoiceDate"),
         *("-c", "quantity=Quantity", "-c", "unit_price=UnitPrice", "-c", "order_id=InvoiceNo"),

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +12,7 @@ from analysis.studies import grading as study
 from analysis.studies import grading_b2b as b2b
 from analysis.studies.dates import choose_from_data
 from analysis.studies.sources import load_tables
+from cli_run import run_outside
 from exports import chinese_crm_export
 
 
@@ -106,16 +103,7 @@ def test_without_crm_tables_each_step_says_which_table_would_enable_it(crm):
 @pytest.mark.e2e
 def test_the_grading_report_on_the_crm_export_shows_downgrades_and_actual_against_policy_contact(tmp_path):
     chinese_crm_export(tmp_path / "crm")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run(
-        [sys.executable, "-m", "analysis", "run", "grading", "--data", "crm/sources.yaml", "--currency", "CNY"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_outside(tmp_path, "run", "grading", "--data", "crm/sources.yaml", "--currency", "CNY")
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "reports").iterdir()
     html = (run / "01_grading_thresholds.html").read_text()

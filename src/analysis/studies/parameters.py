@@ -110,13 +110,7 @@ class GradingParameters(StudyParameters):
 
     def check_data(self, transactions: pd.DataFrame) -> None:
         """Refuse data this study cannot use with these parameters (run before any notebook starts)."""
-        if self.value_metric == "margin" and "margin" not in transactions:
-            raise DataError(
-                "value_metric 'margin' needs a margin column, which the data lacks",
-                file=transactions.attrs.get("source"),
-                column="margin",
-                hint="Choose value_metric 'revenue' or 'occasions', or map a margin column (column_map)",
-            )
+        _require_margin(self.value_metric, transactions, "'revenue' or 'occasions'")
 
     def schemes(self) -> dict[str, Scheme]:
         """The schemes of the study, with this run's cut-offs."""
@@ -267,6 +261,17 @@ class ChurnParameters(StudyParameters):
         } | self.summary_options()
 
 
+def _require_margin(value_metric: str, transactions: pd.DataFrame, others: str) -> None:
+    """``DataError`` when ``value_metric`` is "margin" and the data has no margin (``others``: the other choices)."""
+    if value_metric == "margin" and "margin" not in transactions:
+        raise DataError(
+            "value_metric 'margin' needs a margin column, which the data lacks",
+            file=transactions.attrs.get("source"),
+            column="margin",
+            hint=f"Choose value_metric {others}, or map a margin column (column_map)",
+        )
+
+
 WEEK = 7.0
 
 
@@ -350,13 +355,7 @@ class ValueParameters(StudyParameters):
 
     def check_data(self, transactions: pd.DataFrame) -> None:
         """Refuse data this study cannot use with these parameters (run before any notebook starts)."""
-        if self.value_metric == "margin" and "margin" not in transactions:
-            raise DataError(
-                "value_metric 'margin' needs a margin column, which the data lacks",
-                file=transactions.attrs.get("source"),
-                column="margin",
-                hint="Choose value_metric 'revenue' or 'auto', or map a margin column (column_map)",
-            )
+        _require_margin(self.value_metric, transactions, "'revenue' or 'auto'")
 
     @property
     def weekly_discount_rate(self) -> float:
