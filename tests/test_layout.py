@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "files": 0,
     "stats": 0,
     "plots": 0,
+    "presentation": 0,
     # 1 data: contract, shipped datasets, readers, validation, profile
     "data": 1,
     # 2 engines: where the summaries run, and the summaries (the only code aggregating raw rows)

@@ -6,12 +6,13 @@ checks)::
 
     command line   cli (argument parsing only) · cli.data_flags (--data, format flags, messages in flag words)
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
+                   reporting.report_html (summary first, appendix last, in the report's language)
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
                    studies.grading · studies.grading_b2b (on CRM tables) · studies.churn · studies.churn_reference
                    studies.churn_signs · studies.churn_text · studies.call_list · studies.value
                    studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
-                   studies.value_models (which purchase model, dropout identified)
+                   studies.value_models (which purchase model, dropout identified) · studies.findings (summaries)
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.score · grading.concentration · grading.stability
                    grading.validity · grading.policy · grading.payments · grading.b2b
@@ -33,6 +34,8 @@ checks)::
     foundations    errors · checks (the shared argument checks) · parameters (plain data, safe names)
                    privacy (keyed pseudonyms) · files (atomic writes, formula-safe CSV) · stats
                    plots (plots.common · plots.grading · plots.churn · plots.value)
+                   presentation (presentation.numbers · presentation.messages · presentation.tables
+                   · presentation.figures: what a person reads, in English or Chinese)
 
 The study notebooks (``notebooks/``) and the shipped datasets (``datasets/``)
 are package data: an installed package runs a study from any folder.

@@ -19,6 +19,7 @@ from analysis.errors import ParameterError
 from analysis.parameters import check_injected_source, check_plain, safe_name
 from analysis.privacy import read_pseudonym_key
 from analysis.reporting.exports import STUDY_CUSTOMERS
+from analysis.reporting.report_html import export_report
 from analysis.studies.dates import HistoryTooShort, choose_from_data
 from analysis.studies.registry import STUDIES
 from analysis.studies.sources import SYNTHETIC_B2B, load_tables
@@ -193,7 +194,6 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
     is kept (partially executed) and reported, never raised.
     """
     import papermill
-    from nbconvert import HTMLExporter
     from papermill.translators import translate_parameters
 
     source = STUDIES[study].path
@@ -239,9 +239,7 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
     outcome["seconds"] = round(time.time() - started, 3)
     if executed.exists():
         try:
-            exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-            body, _ = exporter.from_filename(str(executed))
-            (folder / f"{stem}.html").write_text(body, encoding="utf-8")
+            export_report(executed, folder / f"{stem}.html", values.get("language", "en"))
         except Exception as exc:  # the executed notebook is kept even if its export fails
             outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
     return outcome

@@ -13,7 +13,7 @@ import copy
 import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Self
 
 import pandas as pd
@@ -24,6 +24,7 @@ from analysis.data.sources import FORMAT_OPTIONS
 from analysis.engines.select import check_engine
 from analysis.errors import ParameterError, check_option
 from analysis.parameters import check_types, from_namespace
+from analysis.presentation.messages import check_language
 
 __all__ = ["TRAILING", "StudyParameters", "check_counts", "check_dates", "param", "parameters_cell"]
 
@@ -36,7 +37,7 @@ def param(default: Any, meaning: str) -> Any:
 
 
 #: Shared parameters written after a study's own in its parameters cell (the data ones come first).
-TRAILING = ("synthetic_customers", "random_seed", "engine", "metrics_path", "customers_path")
+TRAILING = ("synthetic_customers", "random_seed", "engine", "language", "metrics_path", "customers_path")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class StudyParameters:
         '(left-censored: graded on observed value, no tenure statements) ("" means from the data; the first day of '
         "data means nobody)",
     )
+    language: str = param("en", 'language of the report: "en" (English) or "zh" (Chinese)')
     metrics_path: str = param("", 'write the headline metrics JSON here ("" means nowhere)')
     customers_path: str = param(
         "", 'write this study\'s one row per customer here as .parquet ("" means nowhere; a run: exports/)'
@@ -101,6 +103,7 @@ class StudyParameters:
         if len(self.delimiter) != 1:
             raise ParameterError("delimiter", self.delimiter, "one character, e.g. ',' or ';'")
         check_engine(self.engine, recorded=True)
+        check_language(self.language)
         check_dates(self, "left_censored_until")
         if self.return_window_days < 0:
             raise ParameterError("return_window_days", self.return_window_days, "a whole number of days, 0 or more")
@@ -120,6 +123,19 @@ class StudyParameters:
                 missing[0], None, f"a parameter of the notebook's parameters cell, generated from {cls.__name__}"
             )
         return from_namespace(cls, namespace)
+
+    def table(self) -> pd.DataFrame:
+        """The parameters as a table for a report's appendix: ``parameter``, ``value``, ``meaning``.
+
+        Paths the runner chose for this run's outputs (metrics, exports) are
+        left out: they name the run's staging folder, not a choice.
+        """
+        rows = [
+            (item.name, _shown(getattr(self, item.name)), item.metadata.get("help", ""))
+            for item in fields(self)
+            if item.name not in {"metrics_path", "customers_path", "alerts_path", "call_list_path"}
+        ]
+        return pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
 
     def last_day(self) -> str | None:
         """The last day of data the study may use (``None``: all of it)."""
@@ -183,6 +199,13 @@ def parameters_cell(declaration: type[StudyParameters]) -> str:
             line = f"{f.name}: {f.type} = [\n{items}]  # {f.metadata['help']}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    """A parameter's value as a report shows it ("" as "(from the data)")."""
+    if value in ("", [], {}):
+        return "(from the data)" if value == "" else "(none)"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _literal(value: Any) -> str:
