@@ -24,7 +24,7 @@ from matplotlib.dates import AutoDateFormatter, AutoDateLocator, ConciseDateForm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter
 
-from analysis.presentation.messages import check_language, translate
+from analysis.presentation.messages import check_language, translate, translate_text
 
 __all__ = ["CJK_FONTS", "alt_text", "finish_figure", "use_report_figures"]
 
@@ -77,7 +77,9 @@ def _translate_texts(fig: Figure, language: str) -> None:
             texts += [*list(legend.get_texts()), legend.get_title()]
     for text in texts:
         if text is not None and text.get_text():
-            text.set_text(translate(text.get_text(), language, "figure"))
+            shown = text.get_text()
+            found = translate(shown, language, "figure")
+            text.set_text(found if found != shown else translate_text(shown, language))
 
 
 def finish_figure(fig: Figure, language: str = "en") -> Figure:
