@@ -303,10 +303,13 @@ def _run(args: argparse.Namespace) -> int:
         run_studies=not args.no_studies,
     )
     for label, facts in result.manifest["data"].items():
-        print(f"Data profile: {facts['source']} ({facts['first_day']} to {facts['last_day']})")
-        print(pd.read_csv(result.folder / "data" / f"{label}_profile.csv", dtype=str).to_string(index=False))
-    print(f"\nRun written to {result.folder}")
+        if args.verbose:  # the profile is in the run folder (data/) and in each report's appendix
+            print(f"Data profile: {facts['source']} ({facts['first_day']} to {facts['last_day']})")
+            print(pd.read_csv(result.folder / "data" / f"{label}_profile.csv", dtype=str).to_string(index=False))
+    print(f"Run written to {result.folder}")
     _print_studies(result)
+    if result.manifest.get("summary"):
+        print(f"Summary: {result.folder / result.manifest['summary']}")
     if result.manifest.get("skipped"):
         return EXIT_CODES["bad parameter or usage"]
     return EXIT_CODES["ok"] if result.ok else EXIT_CODES["a study failed"]

@@ -32,6 +32,9 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--currency", default=None, help="currency of the amounts, e.g. CNY, USD or 万元 (reports; the tiers' scale)"
     )
+    parser.add_argument(
+        "--language", default=None, choices=("en", "zh"), help="language of the reports: en (default) or zh (中文)"
+    )
 
 
 def add_format_flags(parser: argparse.ArgumentParser) -> None:
@@ -95,12 +98,15 @@ def data_parameters(args: argparse.Namespace) -> dict[str, Any]:
         common["column_map"] = column_map(args)
     if args.currency:
         common["currency"] = args.currency
+    language = getattr(args, "language", None)
     if args.data is not None:
         common["data_source"] = args.data
     elif common:
         raise ParameterError(
             "--data", None, "your data file, with the format options given (" + ", ".join(common) + ")"
         )
+    if language:  # a report option, with or without the user's data
+        common["language"] = language
     return common
 
 

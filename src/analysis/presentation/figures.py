@@ -16,13 +16,14 @@ before it is drawn:
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 from matplotlib import font_manager
 from matplotlib.dates import AutoDateFormatter, AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogFormatter
+from matplotlib.ticker import FixedFormatter, FuncFormatter, LogFormatter
 
 from analysis.presentation.messages import check_language, translate, translate_text
 
@@ -33,9 +34,20 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQu
 
 
 def cjk_font() -> str | None:
-    """The first installed font of :data:`CJK_FONTS`, or None."""
+    """The first installed font of :data:`CJK_FONTS`, or None.
+
+    A font installed after matplotlib cached its font list is found on disk
+    and added (the cache is not rebuilt).
+    """
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if "CJK" in Path(path).name or "wqy" in Path(path).name.lower():
+                font_manager.fontManager.addfont(path)
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        found = next((name for name in CJK_FONTS if name in installed), None)
+    return found
 
 
 def alt_text(fig: Figure) -> str:
@@ -75,6 +87,10 @@ def _translate_texts(fig: Figure, language: str) -> None:
         legend = ax.get_legend()
         if legend is not None:
             texts += [*list(legend.get_texts()), legend.get_title()]
+        for axis in (ax.xaxis, ax.yaxis):  # category ticks (a heatmap's tiers and bands)
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [translate(str(item), language, "label") for item in formatter.seq]
     for text in texts:
         if text is not None and text.get_text():
             shown = text.get_text()
@@ -127,5 +143,13 @@ def use_report_figures(language: str = "en") -> None:
     except ImportError:  # pragma: no cover - IPython comes with the notebooks' kernel
         return
     shell = get_ipython()
-    if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_alt(language))
+    if shell is None:
+        return
+    render = _png_with_alt(language)
+
+    def register(*_: Any) -> None:  # matplotlib's inline backend sets its own formatter once it starts
+        shell.display_formatter.formatters["image/png"].for_type(Figure, render)
+
+    register()
+    shell.events.register("pre_run_cell", register)
+    shell.events.register("post_run_cell", register)

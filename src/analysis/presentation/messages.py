@@ -74,7 +74,7 @@ def _templates(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         if context is None and _PLACEHOLDER.search(text):
             pattern, position = "", 0
             for match in _PLACEHOLDER.finditer(text):
-                pattern += re.escape(text[position : match.start()]) + f"(?P<{match.group(1)}>.+?)"
+                pattern += re.escape(text[position : match.start()]) + f"(?P<{match.group(1)}>.*?)"
                 position = match.end()
             pattern += re.escape(text[position:])
             found.append((re.compile(f"^{pattern}$", re.DOTALL), translation))
@@ -100,12 +100,11 @@ def translate(text: str, language: str, context: str | None = None) -> str:
 
 
 def _label(value: str, language: str) -> str:
-    """A value carried into a translated sentence: a label in the catalogue, else as it is."""
-    for context in ("label", None):
-        found = _catalogue(language).get((context, value))
-        if found is not None:
-            return found
-    return value
+    """A value carried into a translated sentence: a label or a phrase of the catalogue, else as it is."""
+    found = _catalogue(language).get(("label", value))
+    if found is None and re.search(r"[A-Za-z]{2}", value):  # words, not a number or a date
+        found = _translate_sentence(value, language)
+    return value if found is None else found
 
 
 def _translate_sentence(sentence: str, language: str) -> str:

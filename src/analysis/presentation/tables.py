@@ -162,6 +162,8 @@ def _cell(value: Any, kind: str, language: str, currency: str, row_label: str = 
 def _row_kind(label: str, value: Any, money: bool) -> str:
     """How a number in a mixed column (``measure``/``value`` tables) reads, from its row's label."""
     words = label.lower()
+    if words in {"count", "n", "customers", "rows"}:
+        return "count"
     if any(word in words for word in ("share", "rate", "%")):
         return "percent"
     if money and any(word in words for word in ("amount", "revenue", "margin", "clv")):
@@ -256,13 +258,15 @@ def show(
     if rows is not None:
         data = data.head(rows)
     found = column_kinds(data, money=money, **kinds)
-    label_column = next((c for c in data.columns if c in {"measure", "metric", "parameter"}), None)
+    label_column = next((c for c in data.columns if c in {"measure", "metric", "parameter", "index"}), None)
     labels = data[label_column].astype(str).tolist() if label_column else [""] * len(data)
     cells = {
         column: [
             _cell(
                 v,
-                _row_kind(label, v, money) if label_column and found[column] == "number" else found[column],
+                _row_kind(label, v, money)
+                if label_column and (found[column] == "number" or label.lower() == "count") and found[column] != "label"
+                else found[column],
                 language,
                 currency,
                 label,

@@ -20,6 +20,7 @@ from analysis.parameters import check_injected_source, check_plain, safe_name
 from analysis.privacy import read_pseudonym_key
 from analysis.reporting.exports import STUDY_CUSTOMERS
 from analysis.reporting.report_html import export_report
+from analysis.reporting.summary_page import failure_page
 from analysis.studies.dates import HistoryTooShort, choose_from_data
 from analysis.studies.registry import STUDIES
 from analysis.studies.sources import SYNTHETIC_B2B, load_tables
@@ -226,6 +227,7 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
             kernel_name="python3",
             cwd=str(folder),
             progress_bar=sys.stderr.isatty(),  # a progress bar for a person at a terminal, none in logs
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on the terminal
         )
         outcome["status"] = "ok"
     except papermill.PapermillExecutionError as exc:
@@ -237,11 +239,16 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
     except Exception as exc:  # a dead kernel or a timeout must not take the other studies down
         outcome |= {"status": "failed", "cell": None, "error": f"{type(exc).__name__}: {exc}"}
     outcome["seconds"] = round(time.time() - started, 3)
-    if executed.exists():
+    language = values.get("language", "en")
+    if executed.exists() and outcome["status"] == "ok":
         try:
-            export_report(executed, folder / f"{stem}.html", values.get("language", "en"))
+            export_report(executed, folder / f"{stem}.html", language)
         except Exception as exc:  # the executed notebook is kept even if its export fails
             outcome |= {"status": "failed", "html_error": f"{type(exc).__name__}: {exc}"}
+    if outcome["status"] != "ok":  # a short page saying what failed and why, linking the executed notebook
+        error = outcome.get("error") or outcome.get("html_error", "")
+        page = failure_page(study, error, executed.name if executed.exists() else "", language)
+        (folder / f"{stem}.html").write_text(page, encoding="utf-8")
     return outcome
 
 

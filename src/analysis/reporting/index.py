@@ -34,11 +34,17 @@ def collect_runs(reports: str | Path) -> pd.DataFrame:
         except (OSError, ValueError) as exc:
             log.warning("%s left out of the index: unreadable manifest (%s)", manifest, exc)
             continue
+        command = recorded.get("command") or {}
+        reproduced = "reproduced" in manifest.parent.name
+        series = "periodic" if command.get("period") else "reproduced" if reproduced else "main"
         row: dict[str, Any] = {
             "run": manifest.parent.name,
+            "series": series,
             "as_of": recorded.get("as_of"),
             "status": recorded.get("status"),
             "started": recorded.get("started"),
+            "summary": recorded.get("summary"),
+            "reports": {study: o.get("html") for study, o in recorded.get("studies", {}).items() if o.get("html")},
         }
         for study, outcome in recorded.get("studies", {}).items():
             if "metrics" not in outcome:  # a study skipped for a too short history
@@ -49,7 +55,7 @@ def collect_runs(reports: str | Path) -> pd.DataFrame:
                 if name == study and key in metrics:
                     row[f"{study}.{key}"] = metrics[key]
         rows.append(row)
-    return pd.DataFrame(rows, columns=None if rows else ["run", "as_of", "status", "started"])
+    return pd.DataFrame(rows, columns=None if rows else ["run", "series", "as_of", "status", "started"])
 
 
 def write_index(reports: str | Path) -> Path:
@@ -70,38 +76,63 @@ def write_index(reports: str | Path) -> Path:
 
     reports = Path(reports)
     runs = collect_runs(reports)
-    figure = ""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.ticker import PercentFormatter
+
+    from analysis.presentation.numbers import percent_text
+
+    labels = {f"{s}.{k}": label for s, k, label in TREND_FIGURES}
     trend_columns = [f"{s}.{k}" for s, k, _ in TREND_FIGURES if f"{s}.{k}" in runs]
-    if len(runs) > 1 and trend_columns:
-        ordered = runs.sort_values("as_of")
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        labels = {f"{s}.{k}": label for s, k, label in TREND_FIGURES}
-        for column in trend_columns:
-            ax.plot(pd.to_datetime(ordered["as_of"]), ordered[column], marker="o", label=labels[column])
-        ax.set(xlabel="analysis date of the run", ylabel="share", title="Key figures across runs")
-        ax.legend(loc="best", fontsize="small")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110)
-        plt.close(fig)
-        encoded = base64.b64encode(buffer.getvalue()).decode()
-        figure = f'<img alt="Key figures across runs" src="data:image/png;base64,{encoded}">'
-    rows = []
-    for values in runs.sort_values("as_of").to_dict("records"):
-        name = html.escape(str(values["run"]))
-        cells = [f'<a href="{name}/">{name}</a>', html.escape(str(values["as_of"])), html.escape(str(values["status"]))]
-        cells += [
-            f"{values[c]:.3f}" if isinstance(values.get(c), float) and values[c] == values[c] else ""
-            for c in trend_columns
-        ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in ["run", "as of", "status", *trend_columns])
+    sections = []
+    for series in ("main", "periodic", "reproduced"):
+        chosen = runs[runs["series"] == series].sort_values("as_of") if len(runs) else runs
+        if not len(chosen):
+            continue
+        figure = ""
+        if len(chosen) > 1 and trend_columns:
+            fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+            for column in trend_columns:
+                ax.plot(pd.to_datetime(chosen["as_of"]), chosen[column], marker="o", label=labels[column])
+            locator = AutoDateLocator()
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            ax.yaxis.set_major_formatter(PercentFormatter(1))
+            ax.set(xlabel="analysis date of the run", ylabel="share", title=f"Key figures across {series} runs")
+            fig.legend(loc="outside right upper", fontsize="small")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=110)
+            plt.close(fig)
+            encoded = base64.b64encode(buffer.getvalue()).decode()
+            alt = f"Key figures across {series} runs: " + ", ".join(labels[c] for c in trend_columns)
+            figure = f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+        rows = []
+        for values in chosen.to_dict("records"):
+            name = html.escape(str(values["run"]))
+            links = []
+            if values.get("summary"):
+                links.append(f'<a href="{name}/{html.escape(str(values["summary"]))}">summary</a>')
+            for study, page in (values.get("reports") or {}).items():
+                links.append(f'<a href="{name}/{html.escape(str(page))}">{html.escape(study)}</a>')
+            cells = [name, " · ".join(links), html.escape(str(values["as_of"])), html.escape(str(values["status"]))]
+            cells += [
+                percent_text(values[c]) if isinstance(values.get(c), float) and values[c] == values[c] else "–"
+                for c in trend_columns
+            ]
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = ["run", "reports", "analysis date", "status", *(labels[c] for c in trend_columns)]
+        header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        sections.append(
+            f"<h2>{html.escape(series.capitalize())} runs</h2>\n"
+            f'<div style="overflow-x:auto"><table><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            f"</table></div>\n{figure}"
+        )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Customer analytics reports</title>
-<style>body{{font-family:sans-serif;margin:2em}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd}}</style>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd;
+text-align:left}} img{{max-width:100%}}</style>
 </head><body><h1>Customer analytics reports</h1>
-<p>{len(runs)} run(s). Each run folder holds the studies as HTML reports, their metrics and a manifest.</p>
-<table><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>
-{figure}
+<p>{len(runs)} run(s). Each run links its summary page and its study reports.</p>
+{"".join(sections)}
 </body></html>
 """
     target = reports / "index.html"

@@ -31,6 +31,7 @@ from analysis.reporting.execute import (
 )
 from analysis.reporting.exports import write_customer_table
 from analysis.reporting.folders import atomic_run_folder
+from analysis.reporting.summary_page import write_summary_page
 
 __all__ = ["RunResult", "execute_run"]
 
@@ -141,6 +142,10 @@ def execute_run(
         ran = [s for s in studies.values() if s["status"] != "skipped"]
         manifest["status"] = "ok" if all(s["status"] == "ok" for s in ran) else "failed"
         manifest["skipped"] = sorted(study for study, s in studies.items() if s["status"] == "skipped")
+        if run_studies:
+            first = next(iter(parameters.values()), {})
+            write_summary_page(run.staging, manifest, first.get("language", "en"), first.get("currency", ""))
+            manifest["summary"] = "summary.html"
         write_json(run.staging / "manifest.json", manifest)
     return RunResult(run.final, manifest)
 

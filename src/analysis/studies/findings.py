@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.presentation.messages import translate
 from analysis.presentation.numbers import count_text, money_text, number_text, percent_text
 
 __all__ = ["Findings", "concentration_extras", "metrics_table", "study_findings"]
@@ -40,11 +41,16 @@ class Findings:
         return "\n\n".join(parts)
 
 
+def label(name: str) -> str:
+    """A scheme, signal, tier or band name in words (the catalogue's English label, else the name)."""
+    return translate(name, "en", "label")
+
+
 def _interval(metrics: Mapping[str, Any], key: str, show: Any) -> str:
     bounds = metrics.get(f"{key}_95")
     if not bounds or any(b is None for b in bounds):
         return ""
-    return f" (95% CI {show(bounds[0])}–{show(bounds[1])})"
+    return f" (95% CI {show(bounds[0])}–{show(bounds[1])})"  # translated as its own template
 
 
 def concentration_extras(concentration: pd.DataFrame) -> dict[str, list[float]]:
@@ -60,7 +66,8 @@ def _grading(metrics: Mapping[str, Any], currency: str) -> Findings:
     customers, value = metrics.get("grade_share_of_customers", {}), metrics.get("grade_share_of_value", {})
     headline = [
         f"The top 20% of active customers hold {percent_text(top)} of {metric}"
-        f"{_interval(metrics, 'top_20_percent_share_of_value', percent_text)}; Gini {number_text(metrics['gini'])}."
+        f"{_interval(metrics, 'top_20_percent_share_of_value', percent_text)}; the Gini coefficient is "
+        f"{number_text(metrics['gini'])}."
     ]
     if customers:
         best = next(iter(customers))
@@ -68,8 +75,8 @@ def _grading(metrics: Mapping[str, Any], currency: str) -> Findings:
             money_text(metrics["top_grade_cutoff"], currency) if money else number_text(metrics["top_grade_cutoff"])
         )
         headline.append(
-            f"Under {metrics['scheme']}, grade {best} is {percent_text(customers[best])} of graded customers and "
-            f"holds {percent_text(value[best])} of {metric}; it starts at {cutoff}."
+            f"Under {label(metrics['scheme'])}, grade {best} is {percent_text(customers[best])} of graded "
+            f"customers and holds {percent_text(value[best])} of {metric}; it starts at {cutoff}."
         )
     headline.append(
         f"{percent_text(metrics['kept_grade'])} of customers keep their grade from one regrading to the next."
@@ -99,7 +106,7 @@ def _churn(metrics: Mapping[str, Any], currency: str) -> Findings:
         f"{metrics['as_of']} did not buy in the next {metrics['horizon_days']} days."
     ]
     headline.append(
-        f"The strongest single signal is {metrics['strongest_signal']} (AUC "
+        f"The strongest single signal is {label(metrics['strongest_signal'])} (AUC "
         f"{number_text(metrics['strongest_signal_auc'])})."
     )
     auc = metrics.get("out_of_time_auc")
@@ -134,6 +141,7 @@ def _value(metrics: Mapping[str, Any], currency: str) -> Findings:
     ]
     cell = metrics.get("largest_value_at_risk_cell")
     if cell:
+        cell = " x ".join(label(part) for part in cell.split(" x "))
         headline.append(f"The largest value at risk is in the cell {cell} (value tier x risk band).")
     actions = []
     if metrics.get("largest_value_at_risk_action"):
