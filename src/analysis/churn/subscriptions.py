@@ -130,7 +130,7 @@ def median_remaining_lifetime(alpha: float, beta: float, *, renewals: int) -> fl
 def _counts(period: np.ndarray, churned: np.ndarray, customers: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame({"period": period.astype("int64"), "churned": churned.astype("int64"), "customers": customers})
     table = table.groupby(["period", "churned"], as_index=False)["customers"].sum()
-    return table.loc[table["customers"] > 0].reset_index(drop=True)
+    return table.loc[(table["customers"] > 0) & (table["period"] >= 1)].reset_index(drop=True)
 
 
 def survivor_counts(survivors: Any) -> pd.DataFrame:
