@@ -90,7 +90,15 @@ def churn_probability(alpha: float, beta: float, periods: Any) -> np.ndarray:
 
 
 def retention_rate(alpha: float, beta: float, periods: Any) -> np.ndarray:
-    """``r(t) = (beta + t - 1) / (alpha + beta + t - 1)``: share of those in period ``t >= 1`` who renew at its end."""
+    """``r(t) = (beta + t - 1) / (alpha + beta + t - 1)``: share of those in period ``t >= 1`` who renew at its end.
+
+    Examples
+    --------
+    Fader and Hardie's (2007) "regular" segment: retention rises as the likeliest leavers leave.
+
+    >>> [round(float(r), 3) for r in retention_rate(0.704, 1.182, [1, 2, 7])]
+    [0.627, 0.756, 0.911]
+    """
     t = np.asarray(periods, dtype=float)
     return (beta + t - 1) / (alpha + beta + t - 1)
 
@@ -147,6 +155,14 @@ def survivor_counts(survivors: Any) -> pd.DataFrame:
     pandas.DataFrame
         ``period``, ``churned`` (1: left at the end of ``period``; 0: still
         there after ``period`` renewals), ``customers``.
+
+    Examples
+    --------
+    >>> survivor_counts([1000, 631, 468])
+       period  churned  customers
+    0       1        1      369.0
+    1       2        0      468.0
+    2       2        1      163.0
     """
     values = np.asarray(survivors, dtype=float)
     expected = "customers alive at periods 0, 1, ..., k: at least two whole numbers, not increasing, the first > 0"
