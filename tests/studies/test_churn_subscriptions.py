@@ -14,6 +14,7 @@ from analysis.churn.survival import kaplan_meier, survival_at
 from analysis.studies.churn_subscriptions import (
     describe_subscriptions,
     retention_comparison,
+    subscription_curves,
     subscription_models,
     subscription_table,
 )
@@ -114,3 +115,10 @@ def test_the_sentence_states_each_contracts_numbers(reference):
             assert f"{row.derl_months:,.1f} discounted months" in text
         else:
             assert f"{row.contract}**: the sBG is not used" in text
+
+
+def test_the_curves_run_from_month_0_to_72_for_every_contract(reference):
+    _, _, models = reference
+    curves = subscription_curves(models)
+    assert curves.groupby("contract")["period"].agg(["min", "max", "size"]).eq([0, 72, 73]).all(axis=None)
+    assert (curves.loc[curves["period"] == 0, "survival"] == 1).all()

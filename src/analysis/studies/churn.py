@@ -29,6 +29,7 @@ from analysis.studies.churn_reference import describe_planted, planted_effects_c
 from analysis.studies.churn_subscriptions import (
     describe_subscriptions,
     retention_comparison,
+    subscription_curves,
     subscription_models,
     subscription_table,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "separation_auc",
     "shown_alerts",
     "study_frame",
+    "subscription_curves",
     "subscription_models",
     "subscription_table",
     "survival_signal",

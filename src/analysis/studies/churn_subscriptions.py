@@ -42,6 +42,7 @@ __all__ = [
     "COMPARISON_MONTHS",
     "describe_subscriptions",
     "retention_comparison",
+    "subscription_curves",
     "subscription_models",
     "subscription_table",
 ]
@@ -56,6 +57,17 @@ ANNUAL_DISCOUNT_RATE = 0.10
 def subscription_models(telco: pd.DataFrame) -> dict[str, ShiftedBetaGeometric]:
     """One sBG fit per contract type of a Telco churn frame (``tenure_months``, ``churned``, ``contract``)."""
     return fit_by_group(telco, group="contract", tenure="tenure_months", churned="churned")
+
+
+def subscription_curves(models: Mapping[str, ShiftedBetaGeometric], *, months: int = 72) -> pd.DataFrame:
+    """The sBG retention curves by contract, months 0 to ``months``, for :func:`analysis.plots.retention_plot`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``contract``, ``usable``, then :meth:`ShiftedBetaGeometric.retention_curve`'s columns.
+    """
+    return curves_by_group(models, periods=months, group="contract")
 
 
 def subscription_table(
@@ -229,7 +241,7 @@ def describe_subscriptions(table: pd.DataFrame, comparison: pd.DataFrame, km_cur
             + (
                 ""
                 if inside == len(compared)
-                else " The curve misses the data there: read its lifetimes as the model's extrapolation."
+                else " Where the sBG curve leaves the Kaplan-Meier band, its lifetimes are the model's extrapolation."
             )
         )
     return " ".join(parts)
