@@ -46,6 +46,20 @@ CASES = {
         time_label="months",
         ax=ax,
     ),
+    "retention": lambda ax: plots.retention_plot(
+        pd.DataFrame(
+            {
+                "contract": ["a", "a", "b", "b"],
+                "usable": [True, True, False, False],
+                "period": [0, 5, 0, 5],
+                "survival": [1.0, 0.7, 1.0, 0.9],
+                "survival_lower_95": [1.0, 0.6, 1.0, 0.8],
+                "survival_upper_95": [1.0, 0.8, 1.0, 0.95],
+            }
+        ),
+        group="contract",
+        ax=ax,
+    ),
     "ratios": lambda ax: plots.ratio_plot(
         pd.DataFrame({"odds_ratio": [2.0, 0.5], "lower_95": [1.5, 0.3], "upper_95": [2.5, 0.8]}, index=["x", "y"]),
         ratio="odds_ratio",
@@ -94,3 +108,21 @@ def test_the_contact_figure_without_a_contacts_table_says_so():
     _fig, ax = plt.subplots()
     plots.contact_policy_plot(pd.DataFrame({"grade": ["all"]}), ax=ax)
     assert labelled(ax) and "no contacts table" in ax.texts[0].get_text()
+
+
+def test_the_retention_figure_draws_usable_fits_beside_kaplan_meier_with_the_legend_outside():
+    from analysis.churn.retention import ShiftedBetaGeometric, curves_by_group
+
+    fits = {
+        "regular": ShiftedBetaGeometric().fit_survivors([1000, 631, 468, 382, 326, 289, 262, 241]),
+        "geometric": ShiftedBetaGeometric().fit_survivors([4096, 2048, 1024, 512, 256, 128]),
+    }
+    km = pd.DataFrame(
+        {"plan": ["regular"] * 2 + ["geometric"] * 2, "time": [0, 7, 0, 5], "survival": [1.0, 0.24, 1.0, 0.03]}
+    )
+    _fig, ax = plt.subplots()
+    plots.retention_plot(curves_by_group(fits, periods=7, group="plan"), km=km, group="plan", ax=ax)
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == ["geometric: Kaplan-Meier (sBG not usable)", "regular: sBG", "regular: Kaplan-Meier"]
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # outside the data, on the right
+    assert "months" in ax.get_xlabel() and ax.get_title()

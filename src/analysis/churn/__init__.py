@@ -1,7 +1,8 @@
 """Study 2, churn signals: frames, signal strength, survival, models, validation and alert lists.
 
 Modules: ``signals`` (the signal names), ``frames`` and ``b2b`` (churn frames), ``measures``
-(the signal table), ``survival``, ``models``, ``validation``, ``alerts``.
+(the signal table), ``survival``, ``models``, ``validation``, ``alerts``, ``subscriptions`` and
+``retention`` (the sBG retention model of contractual churn).
 
 Frames and measures
 -------------------
@@ -19,7 +20,9 @@ Two settings (``DOMAIN.md`` section 2):
     after ``as_of`` count as not yet made), so no outcome information can leak
     into them. Outcomes come only from rows after ``as_of``.
 **Subscriptions** (contractual: Telco)
-    The churn flag is given and tenure is the survival time.
+    The churn flag is given and tenure is the survival time;
+    :mod:`analysis.churn.subscriptions` and :mod:`analysis.churn.retention`
+    fit the shifted-beta-geometric retention model to it.
 
 One row per customer, with fixed column names, built by
 :func:`transaction_churn_frame`, :func:`b2b_churn_frame` and

@@ -5,7 +5,7 @@ labelled axes with units, and returns the axes. No function here computes a
 statistic; they take the DataFrames the analysis modules return.
 """
 
-from analysis.plots.churn import calibration_plot, gains_plot, ratio_plot, survival_plot
+from analysis.plots.churn import calibration_plot, gains_plot, ratio_plot, retention_plot, survival_plot
 from analysis.plots.grading import (
     contact_policy_plot,
     cutoff_sweep_plot,
@@ -28,6 +28,7 @@ __all__ = [
     "pareto_chart",
     "quantile_plot",
     "ratio_plot",
+    "retention_plot",
     "survival_plot",
     "tracking_plot",
     "value_risk_heatmap",

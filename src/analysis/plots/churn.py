@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 
 from analysis.plots.common import diagonal, finish_axes, interval_errors, new_axes, nothing_to_show
 
-__all__ = ["calibration_plot", "gains_plot", "ratio_plot", "survival_plot"]
+__all__ = ["calibration_plot", "gains_plot", "ratio_plot", "retention_plot", "survival_plot"]
 
 
 def survival_plot(
@@ -45,6 +45,61 @@ def survival_plot(
         ylabel="share not yet churned (Kaplan-Meier, 95% band)",
         title="Survival by group" if group else "Survival",
     )
+
+
+def retention_plot(
+    curves: pd.DataFrame,
+    *,
+    km: pd.DataFrame | None = None,
+    group: str | None = None,
+    time_label: str = "tenure (months)",
+    ax: Axes | None = None,
+) -> Axes:
+    """Retention curves of the sBG model with their 95% bands, beside the Kaplan-Meier curves, one colour per group.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Output of :func:`analysis.churn.retention.curves_by_group` (``period``,
+        ``survival``, ``survival_lower_95``, ``survival_upper_95``, ``usable``
+        and the ``group`` column) or of ``ShiftedBetaGeometric.retention_curve``
+        (one curve). A group whose fit is not usable gets no sBG curve; its
+        legend entry says so.
+    km : DataFrame, optional
+        Output of :func:`analysis.churn.survival.kaplan_meier` with the same ``group`` column, drawn as steps.
+    group : str, optional
+        Name of the group column.
+    time_label : str
+        Axis label of the period, with its unit.
+    """
+    ax = new_axes(ax, (8.5, 4.5))
+    labels = {"xlabel": time_label, "ylabel": "share still subscribed"}
+    title = "Retention" + (f" by {group}" if group else "") + ": sBG (95% band) and Kaplan-Meier"
+    if curves.empty:
+        return nothing_to_show(ax, "no retention curve to show", title=title, **labels)
+    names = sorted(curves[group].unique()) if group else [None]
+    for name, color in zip(names, sns.color_palette(n_colors=max(len(names), 1)), strict=False):
+        part = curves if name is None else curves.loc[curves[group] == name]
+        usable = bool(part["usable"].all()) if "usable" in part else True
+        label = "all customers" if name is None else str(name)
+        if usable:
+            ax.plot(part["period"], part["survival"], color=color, label=f"{label}: sBG")
+            ax.fill_between(
+                part["period"], part["survival_lower_95"], part["survival_upper_95"], color=color, alpha=0.2
+            )
+        if km is not None:
+            steps = km if name is None else km.loc[km[group] == name]
+            ax.step(
+                steps["time"],
+                steps["survival"],
+                where="post",
+                color=color,
+                linestyle="--",
+                linewidth=1,
+                label=f"{label}: Kaplan-Meier" + ("" if usable else " (sBG not usable)"),
+            )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
+    return finish_axes(ax, percent="y", ylim=(0, 1.02), title=title, **labels)
 
 
 def ratio_plot(

@@ -26,6 +26,13 @@ from analysis.errors import DataError
 from analysis.grading.grades import grade_customers
 from analysis.privacy import pseudonymise, read_pseudonym_key
 from analysis.studies.churn_reference import describe_planted, planted_effects_check, reference_note
+from analysis.studies.churn_subscriptions import (
+    describe_subscriptions,
+    retention_comparison,
+    subscription_curves,
+    subscription_models,
+    subscription_table,
+)
 from analysis.studies.churn_text import (
     HOSMER_LEMESHOW_ALPHA,
     capacity_covers_base,
@@ -51,6 +58,7 @@ __all__ = [
     "describe_planted",
     "describe_signals",
     "describe_strongest",
+    "describe_subscriptions",
     "describe_survival",
     "describe_unmeasured",
     "describe_validation",
@@ -59,10 +67,14 @@ __all__ = [
     "planted_effects_check",
     "pseudonym_key",
     "reference_note",
+    "retention_comparison",
     "score",
     "separation_auc",
     "shown_alerts",
     "study_frame",
+    "subscription_curves",
+    "subscription_models",
+    "subscription_table",
     "survival_signal",
     "transaction_formula",
     "with_grade_flags",
