@@ -90,6 +90,7 @@ def validate_logistic(
     seed: int = 0,
     n_bins: int = 10,
     level: float = 0.95,
+    holdout: np.ndarray | None = None,
 ) -> ClassifierValidation:
     """Fit ``outcome ~ terms`` on a stratified fit share of ``frame``; score the hold-out; cross-validate the fit rows.
 
@@ -112,6 +113,11 @@ def validate_logistic(
         Bins of the hold-out calibration table (10: deciles).
     level : float
         Confidence level of every interval.
+    holdout : array of bool, optional
+        A given split (True = held out) instead of
+        :func:`analysis.churn.holdout.stratified_holdout` of the outcome with
+        ``test_share`` and ``seed``; e.g. to score two models on one hold-out
+        or to check that the hold-out's outcomes reach no fit.
 
     Returns
     -------
@@ -127,7 +133,12 @@ def validate_logistic(
     if not terms:
         raise DataError("a classifier needs at least one term", column="terms")
     y = outcome_values(frame, outcome)
-    held = stratified_holdout(y, test_share=test_share, seed=seed)
+    if holdout is None:
+        held = stratified_holdout(y, test_share=test_share, seed=seed)
+    else:
+        held = np.asarray(holdout)
+        if held.dtype != bool or held.shape != y.shape or held.all() or not held.any():
+            raise DataError("holdout must be one bool per row, with rows on both sides", column="holdout")
     formula = f"{outcome} ~ " + " + ".join(terms)
     fit_rows, test_rows = frame.loc[~held], frame.loc[held]
     model = LogisticModel(formula, level=level).fit(fit_rows)

@@ -133,7 +133,7 @@ def one_hot_design(
     terms = pd.DataFrame(rows, columns=["column", "attribute", "level", "reference"])
     aliased = aliased_columns(matrix) if drop_aliased else pd.Series(dtype="str")
     terms["kept"] = ~terms["column"].isin(aliased.index)
-    terms["aliased_with"] = terms["column"].map(aliased).fillna("")
+    terms["aliased_with"] = [str(aliased.get(c, "")) for c in terms["column"]]
     return Design(matrix.loc[:, terms.loc[terms["kept"], "column"].tolist()], terms)
 
 

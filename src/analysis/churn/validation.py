@@ -11,6 +11,7 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from analysis.checks import level_name, level_z
+from analysis.churn.fit_checks import quiet_fit
 from analysis.churn.measures import auc_standard_error, outcome_values
 from analysis.churn.models import CoxModel, LogisticModel
 from analysis.errors import DataError, ParameterError
@@ -132,7 +133,9 @@ def calibration_line(outcome: Any, probability: Any, *, level: float = 0.95) -> 
     pandas.DataFrame
         Two rows, ``metric`` ``"calibration_intercept"`` (target 0) and
         ``"calibration_slope"`` (target 1): ``estimate``, ``standard_error``,
-        ``lower_95``, ``upper_95``, ``target``, ``converged``.
+        ``lower_95``, ``upper_95``, ``target``, ``converged``, ``fit_warnings``
+        (every warning of the fit, e.g. perfect separation when the
+        predictions already split the outcomes; empty when none).
 
     References
     ----------
@@ -147,14 +150,15 @@ def calibration_line(outcome: Any, probability: Any, *, level: float = 0.95) -> 
     clipped = np.clip(p, _LOGIT_EDGE, 1 - _LOGIT_EDGE)
     lp = np.log(clipped / (1 - clipped))
     family = sm.families.Binomial()
-    large = sm.GLM(y, np.ones((y.size, 1)), family=family, offset=lp).fit()
-    line = sm.GLM(y, np.column_stack([np.ones(y.size), lp]), family=family).fit()
+    large, large_warnings = quiet_fit(lambda: sm.GLM(y, np.ones((y.size, 1)), family=family, offset=lp).fit())
+    line, line_warnings = quiet_fit(lambda: sm.GLM(y, np.column_stack([np.ones(y.size), lp]), family=family).fit())
     rows = [
-        ("calibration_intercept", float(large.params[0]), float(large.bse[0]), 0.0, large.converged),
-        ("calibration_slope", float(line.params[1]), float(line.bse[1]), 1.0, line.converged),
+        ("calibration_intercept", large.params[0], large.bse[0], 0.0, large.converged, "; ".join(large_warnings)),
+        ("calibration_slope", line.params[1], line.bse[1], 1.0, line.converged, "; ".join(line_warnings)),
     ]
     lv = level_name(level)
-    table = pd.DataFrame(rows, columns=["metric", "estimate", "standard_error", "target", "converged"])
+    columns = ["metric", "estimate", "standard_error", "target", "converged", "fit_warnings"]
+    table = pd.DataFrame(rows, columns=columns).astype({"estimate": "float64", "standard_error": "float64"})
     table.insert(3, f"lower_{lv}", table["estimate"] - z * table["standard_error"])
     table.insert(4, f"upper_{lv}", table["estimate"] + z * table["standard_error"])
     table["converged"] = table["converged"].astype(bool)

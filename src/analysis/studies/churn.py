@@ -26,6 +26,14 @@ from analysis.errors import DataError
 from analysis.grading.grades import grade_customers
 from analysis.privacy import pseudonymise, read_pseudonym_key
 from analysis.studies.churn_reference import describe_planted, planted_effects_check, reference_note
+from analysis.studies.churn_telco import (
+    TelcoClassifier,
+    describe_telco_classifier,
+    telco_classifier,
+    telco_classifier_metrics,
+    telco_comparison,
+    telco_odds_ratios,
+)
 from analysis.studies.churn_text import (
     HOSMER_LEMESHOW_ALPHA,
     capacity_covers_base,
@@ -52,6 +60,7 @@ __all__ = [
     "describe_signals",
     "describe_strongest",
     "describe_survival",
+    "describe_telco_classifier",
     "describe_unmeasured",
     "describe_validation",
     "frame_signals",
@@ -64,6 +73,9 @@ __all__ = [
     "shown_alerts",
     "study_frame",
     "survival_signal",
+    "telco_classifier",
+    "telco_comparison",
+    "telco_odds_ratios",
     "transaction_formula",
     "with_grade_flags",
     "with_left_censoring",
@@ -329,6 +341,7 @@ def headline_metrics(
     telco: pd.DataFrame | None = None,
     planted: pd.DataFrame | None = None,
     model: LogisticModel | None = None,
+    telco_model: TelcoClassifier | None = None,
 ) -> dict[str, Any]:
     """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
 
@@ -340,7 +353,12 @@ def headline_metrics(
     (``alert_capacity_covers_base``): calling everybody finds every churner by
     construction. ``calibration_fails`` is whether Hosmer-Lemeshow rejects
     calibration at 5%; ``model_customers_left_out`` counts the customers the
-    model could not use.
+    model could not use. ``telco_model`` (the Telco classifier of
+    :func:`analysis.studies.churn_telco.telco_classifier`) adds its hold-out
+    AUC, cross-validated AUC, Brier score, calibration slope and intercept,
+    the Cox model's hold-out C and the aliased columns left out
+    (:func:`analysis.studies.churn_telco.telco_classifier_metrics`; ``None``
+    each when it did not run).
     """
 
     def r(x: Any) -> float | None:
@@ -375,4 +393,5 @@ def headline_metrics(
         "model_customers_left_out": None if model is None else len(model.left_out),
         "model_terms_not_estimable": None if model is None else model.separated["term"].tolist(),
         "model_converged": None if model is None else model.converged,
+        **telco_classifier_metrics(telco_model),
     }

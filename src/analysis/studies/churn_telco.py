@@ -116,7 +116,7 @@ class TelcoClassifier:
 
 
 def telco_classifier(
-    telco: pd.DataFrame, *, seed: int = 0, test_share: float = 0.3, folds: int = 5, n_boot: int = 200
+    telco: pd.DataFrame, *, seed: int = 0, test_share: float = 0.3, folds: int = 5, n_boot: int = 1000
 ) -> TelcoClassifier:
     """Fit and validate the Telco classifier and the Cox model on one stratified split.
 
@@ -146,8 +146,8 @@ def telco_classifier(
     reduced = [c for c in columns if c not in _TIME_COLUMNS]
     settings = {"test_share": test_share, "folds": folds, "seed": seed}
     logistic = validate_logistic(data, columns, **settings)
-    no_tenure = validate_logistic(data, reduced, **settings)
     held = logistic.holdout
+    no_tenure = validate_logistic(data, reduced, **settings, holdout=held)  # the same hold-out and folds
     cox = fit_cox(data.loc[~held], " + ".join(reduced), time="tenure_months", event="churned")
     test = data.loc[held]
     risks = {
