@@ -9,7 +9,8 @@ checks)::
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
                    studies.grading · studies.grading_b2b (on CRM tables) · studies.churn · studies.churn_reference
-                   studies.churn_signs · studies.churn_text · studies.call_list · studies.value
+                   studies.churn_signs · studies.churn_text · studies.churn_telco (Telco classifier)
+                   studies.call_list · studies.value
                    studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
                    studies.value_models (which purchase model, dropout identified)
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
@@ -18,7 +19,9 @@ checks)::
                    grading.contacts (the CRM tables: payment terms, score inputs, contacts)  (study 1)
                    churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.accounts
                    churn.crm · churn.measures · churn.survival · churn.models · churn.validation
-                   churn.fit_checks · churn.alerts                                           (study 2)
+                   churn.fit_checks · churn.design (one-hot, aliased columns) · churn.holdout
+                   churn.classifier (hold-out, cross-validation) · churn.concordance (Harrell's C)
+                   churn.alerts                                                              (study 2)
                    value.tiers · value.clv: clv.base · clv.optimiser (maximum likelihood)
                    clv.estimation (the fitter idiom) · clv.hypergeometric · clv.beta_geo
                    clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
