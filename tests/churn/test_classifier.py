@@ -161,3 +161,20 @@ def test_validate_logistic_refuses_missing_columns():
     data, columns = _data(300, seed=13)
     with pytest.raises(DataError, match="nowhere"):
         validate_logistic(data, [*columns, "nowhere"])
+
+
+def test_cross_validated_and_holdout_auc_recover_the_planted_models_auc():
+    # The planted model's AUC in the population (a large sample scored with the true probabilities) is what a
+    # well-specified fit on 4,000 customers should reach out of sample, up to its estimation loss (small here).
+    big, design = telco_like(200_000, seed=14)
+    truth = pd.Series(TRUTH)
+    logit = truth["Intercept"] + design.matrix[truth.index[1:]].to_numpy() @ truth.iloc[1:].to_numpy()
+    y = big["churned"].to_numpy()
+    population_auc = sps.mannwhitneyu(logit[y == 1], logit[y == 0]).statistic / ((y == 1).sum() * (y == 0).sum())
+    data, columns = _data(4000, seed=15)
+    fit = validate_logistic(data, columns, seed=16)
+    assert abs(fit.cv_auc_mean - population_auc) < 0.02, (fit.cv_auc_mean, population_auc)
+    assert fit.validation.auc_lower - 0.01 <= population_auc <= fit.validation.auc_upper + 0.01
+    assert 0 < fit.cv_auc_sd < 0.05
+    slope = fit.calibration.set_index("metric").loc["calibration_slope"]
+    assert slope["lower_95"] <= 1 <= slope["upper_95"]  # a well-specified model is calibrated out of sample

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
@@ -87,3 +91,21 @@ def test_same_seed_same_split_other_seed_other_split(telco):
     assert a.logistic.validation.auc == b.logistic.validation.auc
     assert not np.array_equal(a.logistic.holdout, c.logistic.holdout)
     assert np.isnan(a.concordance["cox"].lower)  # no resamples, no interval
+
+
+def test_a_fit_that_failed_is_said_and_flagged(result):
+    model = copy.copy(result.logistic.model)
+    model.converged = False
+    model.separated = pd.DataFrame(
+        {"term": ["tech_support__yes"], "customers_with": [10], "churners_with": [0], "reason": ["separation"]}
+    )
+    failed = dataclasses.replace(
+        result, logistic=dataclasses.replace(result.logistic, model=model), cox_converged=False
+    )
+    text = study.describe_telco_classifier(failed)
+    assert "Warning: the fit did not converge; not estimable: tech_support__yes" in text
+    assert "the Cox fit did not reach its maximum" in text
+    metrics = telco_classifier_metrics(failed)
+    assert metrics["telco_classifier_converged"] is False and metrics["telco_cox_converged"] is False
+    note = study.telco_odds_ratios(failed).set_index("term").loc["tech_support__yes", "note"]
+    assert note == "not estimable: separation"
