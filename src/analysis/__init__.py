@@ -6,11 +6,12 @@ checks)::
 
     command line   cli (argument parsing only) · cli.data_flags (--data, format flags, messages in flag words)
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
-                   reporting.report_html (summary first, appendix last, in the report's language) · reporting.summary_page
+                   reporting.report_html (summary first, appendix last, translated) · reporting.summary_page
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)
                    studies.grading · studies.grading_b2b (on CRM tables) · studies.churn · studies.churn_reference
                    studies.churn_signs · studies.churn_text · studies.churn_subscriptions (sBG by contract)
+                   studies.churn_telco (Telco classifier)
                    studies.call_list · studies.value
                    studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
                    studies.value_models (which purchase model, dropout identified) · studies.findings (summaries)
@@ -20,8 +21,10 @@ checks)::
                    grading.contacts (the CRM tables: payment terms, score inputs, contacts)  (study 1)
                    churn.signals (every warning sign, once) · churn.frames · churn.b2b · churn.accounts
                    churn.crm · churn.measures · churn.survival · churn.models · churn.validation
-                   churn.fit_checks · churn.alerts · churn.subscriptions (sBG retention model)
-                   churn.retention (fitting the sBG, by group)                               (study 2)
+                   churn.fit_checks · churn.design (one-hot, aliased columns) · churn.holdout
+                   churn.classifier (hold-out, cross-validation) · churn.concordance (Harrell's C)
+                   churn.subscriptions (sBG retention model) · churn.retention (fitting the sBG)
+                   churn.alerts                                                              (study 2)
                    value.tiers · value.clv: clv.base · clv.optimiser (maximum likelihood)
                    clv.estimation (the fitter idiom) · clv.hypergeometric · clv.beta_geo
                    clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)

@@ -357,6 +357,13 @@ def test_telco_frame(telco):
     assert frame["total_charges"].isna().sum() == telco["total_charges"].isna().sum()
 
 
+def test_telco_frame_carries_every_attribute_for_a_full_model(telco):
+    frame = telco_churn_frame(telco)
+    for column in ("gender", "multiple_lines", "online_security", "online_backup", "streaming_movies"):
+        assert frame[column].tolist() == telco[column].astype(str).tolist()
+    np.testing.assert_array_equal(frame["has_phone_service"], (telco["phone_service"] == "Yes").astype(int))
+
+
 def test_telco_survival_by_contract(telco):
     frame = telco_churn_frame(telco)
     curves = kaplan_meier(frame, time="tenure_months", event="churned", group="contract")

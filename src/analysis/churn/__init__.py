@@ -1,8 +1,9 @@
 """Study 2, churn signals: frames, signal strength, survival, models, validation and alert lists.
 
 Modules: ``signals`` (the signal names), ``frames`` and ``b2b`` (churn frames), ``measures``
-(the signal table), ``survival``, ``models``, ``validation``, ``alerts``, ``subscriptions`` and
-``retention`` (the sBG retention model of contractual churn).
+(the signal table), ``survival``, ``models``, ``validation``, ``design``, ``holdout``,
+``classifier``, ``concordance``, ``alerts``, ``subscriptions`` and ``retention`` (the sBG
+retention model of contractual churn).
 
 Frames and measures
 -------------------
@@ -47,6 +48,11 @@ Works on the churn frames of :mod:`analysis.churn`:
   Grambsch and Therneau's test on scaled Schoenfeld residuals).
 - :func:`validate_out_of_time` scores a model fitted at one ``as_of`` on the
   frame of a later one: AUC, Brier score, calibration and gains tables.
+- :func:`validate_logistic` (``classifier``) fits a logistic model on a
+  stratified hold-out split (``holdout``: split and folds in numpy), scores
+  the hold-out (AUC, Brier, calibration table, slope and intercept) and
+  cross-validates the fit rows; ``design`` builds its one-hot design and
+  leaves out aliased columns, naming them; ``concordance`` gives Harrell's C.
 - :func:`alert_list` / :func:`alerts_by_capacity`: whom a team of capacity K
   should call, ranked by expected value at risk, and what that covers;
   :func:`export_alerts_csv` writes the list safely.

@@ -277,6 +277,11 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
         ``n_services`` (phone, extra lines, internet and each add-on taken);
         outcome ``churned`` (0/1). For survival, ``tenure_months`` is the
         time and ``churned`` the event (0 = still a customer: censored).
+        The remaining attributes as they are, for a model on all of them:
+        ``gender``, ``has_phone_service`` (0/1), ``multiple_lines`` (``Yes``,
+        ``No``, ``No phone service``) and each internet add-on
+        (``online_security`` ... ``streaming_movies``: ``Yes``, ``No``,
+        ``No internet service``).
 
         The table is a snapshot: tenure, charges and services are as of the
         extract date, so they describe churners at churn, not before it.
@@ -285,6 +290,7 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
     needed = [
         "customer_id",
         "churned",
+        "gender",
         "tenure_months",
         "contract",
         "payment_method",
@@ -322,6 +328,10 @@ def telco_churn_frame(customers: pd.DataFrame) -> pd.DataFrame:
             "monthly_charges": customers["monthly_charges"].astype("float64"),
             "total_charges": customers["total_charges"].astype("float64"),
             "n_services": services.astype("int64"),
+            "gender": customers["gender"].astype("str"),
+            "has_phone_service": flag["phone_service"],
+            "multiple_lines": customers["multiple_lines"].astype("str"),
+            **{c: customers[c].astype("str") for c in _TELCO_SERVICES},
             "churned": churned.astype("int64"),
         }
     )

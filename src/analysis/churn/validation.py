@@ -7,9 +7,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats as sps
 
 from analysis.checks import level_name, level_z
+from analysis.churn.fit_checks import quiet_fit
 from analysis.churn.measures import auc_standard_error, outcome_values
 from analysis.churn.models import CoxModel, LogisticModel
 from analysis.errors import DataError, ParameterError
@@ -18,6 +20,7 @@ from analysis.stats import StatisticalResult, mean_interval
 __all__ = [
     "Predictor",
     "Validation",
+    "calibration_line",
     "calibration_table",
     "gains_table",
     "validate_out_of_time",
@@ -98,6 +101,68 @@ def calibration_table(outcome: Any, probability: Any, *, n_bins: int = 10, level
     table.insert(3, f"observed_lower_{lv}", np.minimum(np.clip(centre - half, 0, 1), rate))
     table.insert(4, f"observed_upper_{lv}", np.maximum(np.clip(centre + half, 0, 1), rate))
     return table.reset_index()
+
+
+#: Probabilities are kept this far from 0 and 1 before their log odds are taken.
+_LOGIT_EDGE = 1e-12
+
+
+def calibration_line(outcome: Any, probability: Any, *, level: float = 0.95) -> pd.DataFrame:
+    """Calibration intercept and slope of predicted probabilities on new data (logistic recalibration).
+
+    With ``lp = logit(p)``, the slope ``b`` of ``logit P(y = 1) = a + b lp``
+    is 1 when the predictions spread as the outcomes do (below 1: too
+    extreme, the usual sign of overfitting); the intercept ``a0`` of
+    ``logit P(y = 1) = a0 + lp`` (``lp`` an offset, slope held at 1) is 0 when
+    they are right on average (calibration in the large; above 0: churn
+    under-predicted). Both are maximum-likelihood fits (statsmodels GLM,
+    binomial) with Wald intervals. Probabilities are held within 1e-12 of 0
+    and 1 before the log odds are taken.
+
+    Parameters
+    ----------
+    outcome : array-like
+        0/1 outcomes.
+    probability : array-like
+        Predicted probabilities (rows with NaN are left out).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows, ``metric`` ``"calibration_intercept"`` (target 0) and
+        ``"calibration_slope"`` (target 1): ``estimate``, ``standard_error``,
+        ``lower_95``, ``upper_95``, ``target``, ``converged``, ``fit_warnings``
+        (every warning of the fit, e.g. perfect separation when the
+        predictions already split the outcomes; empty when none).
+
+    References
+    ----------
+    Cox, D. R. (1958). Two further applications of a model for binary
+    regression. *Biometrika* 45, 562-565. Steyerberg, E. W. (2019).
+    *Clinical Prediction Models*, 2nd ed., chapter 15.
+    """
+    z = level_z(level)
+    y, p = _scored(outcome, probability)
+    if y.min() == y.max():
+        raise DataError("the outcome has a single class: calibration slope and intercept are undefined")
+    clipped = np.clip(p, _LOGIT_EDGE, 1 - _LOGIT_EDGE)
+    lp = np.log(clipped / (1 - clipped))
+    family = sm.families.Binomial()
+    large, large_warnings = quiet_fit(lambda: sm.GLM(y, np.ones((y.size, 1)), family=family, offset=lp).fit())
+    line, line_warnings = quiet_fit(lambda: sm.GLM(y, np.column_stack([np.ones(y.size), lp]), family=family).fit())
+    rows = [
+        ("calibration_intercept", large.params[0], large.bse[0], 0.0, large.converged, "; ".join(large_warnings)),
+        ("calibration_slope", line.params[1], line.bse[1], 1.0, line.converged, "; ".join(line_warnings)),
+    ]
+    lv = level_name(level)
+    columns = ["metric", "estimate", "standard_error", "target", "converged", "fit_warnings"]
+    table = pd.DataFrame(rows, columns=columns).astype({"estimate": "float64", "standard_error": "float64"})
+    table.insert(3, f"lower_{lv}", table["estimate"] - z * table["standard_error"])
+    table.insert(4, f"upper_{lv}", table["estimate"] + z * table["standard_error"])
+    table["converged"] = table["converged"].astype(bool)
+    return table
 
 
 def gains_table(outcome: Any, score: Any, *, n_bins: int = 10) -> pd.DataFrame:

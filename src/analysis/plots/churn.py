@@ -135,18 +135,20 @@ def ratio_plot(
     return finish_axes(ax, legend="lower right", title=f"{pretty.capitalize()}s with 95% intervals", **settings)
 
 
-def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def calibration_plot(table: pd.DataFrame, *, title: str = "Calibration by risk bin", ax: Axes | None = None) -> Axes:
     """Observed churn rate against mean predicted probability, per risk bin.
 
     Parameters
     ----------
     table : DataFrame
         Output of :func:`analysis.churn.validation.calibration_table`.
+    title : str
+        The figure's title (e.g. which model and which customers were scored).
     """
     ax = new_axes(ax, (5.5, 5))
     labels = {"xlabel": "mean predicted churn probability", "ylabel": "observed churn rate"}
     if table.empty:
-        return nothing_to_show(ax, "no scored customers", title="Calibration by risk bin", **labels)
+        return nothing_to_show(ax, "no scored customers", title=title, **labels)
     observed = table["observed_rate"].to_numpy(dtype=float)
     errors = interval_errors(observed, table["observed_lower_95"], table["observed_upper_95"])
     ax.errorbar(table["mean_predicted"], observed, yerr=errors, fmt="o", capsize=3, label="bins (observed, 95% CI)")
@@ -158,7 +160,7 @@ def calibration_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         legend="upper left",
         xlim=(0, top),
         ylim=(0, top),
-        title="Calibration by risk bin",
+        title=title,
         **labels,
     )
 

@@ -33,6 +33,14 @@ from analysis.studies.churn_subscriptions import (
     subscription_models,
     subscription_table,
 )
+from analysis.studies.churn_telco import (
+    TelcoClassifier,
+    describe_telco_classifier,
+    telco_classifier,
+    telco_classifier_metrics,
+    telco_comparison,
+    telco_odds_ratios,
+)
 from analysis.studies.churn_text import (
     HOSMER_LEMESHOW_ALPHA,
     capacity_covers_base,
@@ -60,6 +68,7 @@ __all__ = [
     "describe_strongest",
     "describe_subscriptions",
     "describe_survival",
+    "describe_telco_classifier",
     "describe_unmeasured",
     "describe_validation",
     "frame_signals",
@@ -76,6 +85,9 @@ __all__ = [
     "subscription_models",
     "subscription_table",
     "survival_signal",
+    "telco_classifier",
+    "telco_comparison",
+    "telco_odds_ratios",
     "transaction_formula",
     "with_grade_flags",
     "with_left_censoring",
@@ -341,6 +353,7 @@ def headline_metrics(
     telco: pd.DataFrame | None = None,
     planted: pd.DataFrame | None = None,
     model: LogisticModel | None = None,
+    telco_model: TelcoClassifier | None = None,
 ) -> dict[str, Any]:
     """Machine-readable headline numbers for the report runner (rounded, JSON-ready).
 
@@ -352,7 +365,12 @@ def headline_metrics(
     (``alert_capacity_covers_base``): calling everybody finds every churner by
     construction. ``calibration_fails`` is whether Hosmer-Lemeshow rejects
     calibration at 5%; ``model_customers_left_out`` counts the customers the
-    model could not use.
+    model could not use. ``telco_model`` (the Telco classifier of
+    :func:`analysis.studies.churn_telco.telco_classifier`) adds its hold-out
+    AUC, cross-validated AUC, Brier score, calibration slope and intercept,
+    the Cox model's hold-out C and the aliased columns left out
+    (:func:`analysis.studies.churn_telco.telco_classifier_metrics`; ``None``
+    each when it did not run).
     """
 
     def r(x: Any) -> float | None:
@@ -387,4 +405,5 @@ def headline_metrics(
         "model_customers_left_out": None if model is None else len(model.left_out),
         "model_terms_not_estimable": None if model is None else model.separated["term"].tolist(),
         "model_converged": None if model is None else model.converged,
+        **telco_classifier_metrics(telco_model),
     }
