@@ -18,6 +18,9 @@ KEPT = (
     "Telco", "DuckDB", "Excel", "CSV", "xlsx", "Wilson", "Mann-Whitney", "Log-rank", "log-rank", "VIP",
 )
 
+#: A Python warning shown in a report (``UserWarning``, ``RuntimeWarning: ...``), not the word in "Warning sign".
+PYTHON_WARNING = re.compile(r"\b[A-Z]\w*Warning\b|\bWarning: ")
+
 _ENGLISH_RUN = re.compile(r"[A-Za-z][a-z]+(?:[ ,'’-]+[A-Za-z][a-z]+){3,}")
 
 

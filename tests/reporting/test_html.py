@@ -99,7 +99,7 @@ def test_an_english_run_reads_as_a_report_in_the_browser(tmp_path):
     found = _inspect(folder, "en")
     _check_pages(folder, found)
     text = " ".join(visible_text((folder / "01_grading_thresholds.html").read_text(encoding="utf-8")).split())
-    assert text.index("Findings") < text.index("1. How concentrated is value?")  # findings first
+    assert text.index("Findings") < text.index("Share of value held by the top customers")  # findings first
     assert text.index("Parameters of this run") > text.index("Recommendation")  # the appendix last
     assert "GradingParameters(" not in text and ".partial" not in text  # no dataclass repr, no staging path
     assert "e+0" not in text  # no scientific notation

@@ -107,9 +107,9 @@ def test_the_grading_report_on_the_crm_export_shows_downgrades_and_actual_agains
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "reports").iterdir()
     html = (run / "01_grading_thresholds.html").read_text()
-    for words in ("Payment terms: the manuals", "terms_before", "late_payers", "the rule moves"):
+    for words in ("Payment terms: the manuals", "Terms before", "Late payers", "the rule moves"):
         assert words in html, words
-    for words in ("Actual contact against the policy", "policy_contacts_per_month", "under_served", "under-served"):
+    for words in ("Actual contact against the policy", "Policy contacts a month", "Under-served", "under-served"):
         assert words in html, words
     metrics = json.loads(next((run / "metrics").glob("*grading*.json")).read_text())
     assert metrics["payment_terms_moved"] > 0 and 0 <= metrics["under_served_share"] <= 1

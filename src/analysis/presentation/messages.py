@@ -63,6 +63,10 @@ def _catalogue(language: str) -> dict[tuple[str | None, str], str]:
         for message in catalogue:
             if message.id and message.string and not message.fuzzy:
                 messages[(message.context, str(message.id))] = str(message.string)
+    if language != "en":  # a label already put in English words ("days since last purchase") translates too
+        for (context, name), english in _catalogue("en").items():
+            if context == "label" and ("label", name) in messages:
+                messages.setdefault(("label", english), messages[("label", name)])
     return messages
 
 

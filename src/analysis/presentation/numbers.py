@@ -49,7 +49,13 @@ def _missing(x: Any) -> bool:
         return False
 
 
+#: Beyond this size a number is no quantity a person reads (an unidentified fit's standard error): shown as a bound.
+_HUGE = 1e15
+
+
 def _decimal(x: float, digits: int, language: str) -> str:
+    if abs(x) >= _HUGE:
+        return ("< -" if x < 0 else "> ") + "10¹⁵"
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(x, format=pattern, locale=_LOCALES.get(language, "en_US"))
 
@@ -65,6 +71,8 @@ def number_text(x: Any, language: str = "en", digits: int | None = None) -> str:
     --------
     >>> number_text(15057510.4), number_text(1.23456), number_text(0.71234), number_text(float("nan"))
     ('15,057,510', '1.23', '0.712', '–')
+    >>> number_text(3.2e300)
+    '> 10¹⁵'
     """
     if _missing(x):
         return MISSING
