@@ -25,6 +25,7 @@ from analysis.engines.censoring import censoring_cutoff
 from analysis.engines.rows import active_customers, date_range
 from analysis.engines.summaries import customer_summary
 from analysis.errors import DataError, ParameterError
+from analysis.presentation.messages import translate_text
 from analysis.studies.parameters import ChurnParameters, GradingParameters, StudyParameters, ValueParameters
 
 __all__ = ["MINIMUM_DAYS", "HistoryTooShort", "choose_from_data", "dated"]
@@ -117,8 +118,10 @@ class Choices:
         self.rows.append({"parameter": parameter, "value": value, "rule": rule})
         return value
 
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["parameter", "value", "rule"]).astype({"value": "str"})
+    def table(self, language: str = "en") -> pd.DataFrame:
+        """The rows as a table, the rules in ``language`` (the report's; the catalogue's templates hold them)."""
+        table = pd.DataFrame(self.rows, columns=["parameter", "value", "rule"]).astype({"value": "str"})
+        return table.assign(rule=[translate_text(rule, language) for rule in table["rule"]])
 
 
 def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyParameters, pd.DataFrame]:
@@ -137,7 +140,7 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
     (parameters, pandas.DataFrame)
         Complete parameters, and one row per date, window or size chosen or
         given: ``parameter``, ``value`` and ``rule`` (``"given"`` when the
-        user set it).
+        user set it), the rule in the report's language (``params.language``).
 
     Raises
     ------
@@ -171,7 +174,7 @@ def choose_from_data(params: StudyParameters, transactions: Any) -> tuple[StudyP
     _left_censored(values, choices, first, last, params, transactions)
     order = {name: i for i, name in enumerate(UNSET)}
     choices.rows.sort(key=lambda row: order.get(row["parameter"], len(order)))
-    return dataclasses.replace(params, **values), choices.table()
+    return dataclasses.replace(params, **values), choices.table(getattr(params, "language", "en"))
 
 
 def dated(params: StudyParameters, transactions: Any) -> StudyParameters:
