@@ -48,7 +48,18 @@ from analysis.presentation.numbers import (
 
 __all__ = ["ReportTable", "column_kinds", "header", "show"]
 
-_PERCENT_WORDS = ("share", "rate", "prevalence", "p_alive", "probability", "precision", "recall", "coverage")
+_PERCENT_WORDS = (
+    "share",
+    "rate",
+    "prevalence",
+    "p_alive",
+    "probability",
+    "precision",
+    "recall",
+    "coverage",
+    "top_grade_",
+    "kept",
+)
 _MONEY_NAMES = {"value", "clv", "amount", "revenue", "spend", "margin", "value_at_risk", "trailing_value", "cutoff"}
 _MONEY_ENDINGS = ("_value", "_clv", "_amount", "_revenue", "_spend", "_margin", "value_at_risk", "value_lost")
 _NOT_MONEY = ("ratio", "share", "rank", "count", "customers", "p_value")
