@@ -23,18 +23,24 @@ Numerics
   ``P(NB >= x)``; the two terms are added with ``logaddexp``.
 - Pareto/NBD: ``P(X(t) = x) = NB(x; r, alpha/(alpha+t)) (beta/(beta+t))^s +
   int_0^t NB(x; r, alpha/(alpha+u)) f(u) du`` with ``f`` the Lomax density of
-  the lifetime (Fader & Hardie 2006, the integral before their closed form).
-  With ``w = u / (alpha + u)`` the integral is::
+  the lifetime (the individual-level model of Fader & Hardie 2006, mixed
+  over ``lambda`` in closed form and over the lifetime numerically). With
+  ``w = u / (alpha + u)`` the integral is::
 
       Gamma(r+x) / (Gamma(r) x!) s alpha beta^s
-          int_0^(t/(alpha+t)) w^x (1-w)^(r+s-1) (beta (1-w) + alpha w)^-(s+1) dw,
+          int_0^(t/(alpha+t)) w^x (1-w)^(r+s-1) (beta (1-w) + alpha w)^-(s+1) dw.
 
-  an integrand analytic on the interval, summed in log space by the
-  tanh-sinh (double-exponential) rule, which keeps full accuracy when
-  ``w^x`` (large ``x``) piles the mass against the upper end. Their closed
-  form instead subtracts a sum of ``x + 1`` hypergeometric terms from a
-  constant, which cancels catastrophically for large ``x``. With ``alpha =
-  beta`` the integral is an incomplete beta function, which the tests use.
+  Substituting ``w = e v^(1/(x+1))`` (``e = t/(alpha+t)``) absorbs ``w^x``,
+  which for large ``x`` piles the mass against the upper end, and leaves a
+  bounded integrand over ``v`` in ``(0, 1)``, summed in log space by the
+  tanh-sinh (double-exponential) rule (174 nodes; relative error of
+  ``log P`` below 1e-13 in the tests, ``x`` up to 10,000). Fader & Hardie's
+  closed form instead subtracts a sum of ``x + 1`` hypergeometric terms
+  from a constant, which cancels for large ``x``. With ``alpha = beta`` the
+  integral is an incomplete beta function, which the tests use.
+- The BG/NBD's closed form keeps ``P(NB >= x)`` as one ``betainc`` call
+  rather than ``1 -`` a sum of ``x`` terms (the form of the paper, which
+  loses all digits once the probability falls below about 1e-16).
 
 References
 ----------
