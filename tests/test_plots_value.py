@@ -8,8 +8,16 @@ import pandas as pd
 import pytest
 
 from analysis.engines.summaries import calibration_holdout, customer_summary
-from analysis.plots.value import holdout_frequency_plot, quantile_plot, tracking_plot, value_risk_heatmap
+from analysis.errors import ParameterError
+from analysis.plots.value import (
+    holdout_frequency_plot,
+    purchase_count_plot,
+    quantile_plot,
+    tracking_plot,
+    value_risk_heatmap,
+)
 from analysis.studies import value as study
+from analysis.studies import value_counts
 from analysis.studies.dates import dated
 from analysis.value.clv.gamma_gamma import GammaGammaModel
 from analysis.value.tiers import risk_bands, value_pyramid, value_risk_matrix
@@ -163,3 +171,22 @@ def test_value_risk_heatmap_of_one_customer():
     ax = on_new_axes(value_risk_heatmap, value_risk_matrix(one))
     # The customer tops the pyramid at high risk: 250 x 0.8 = 200 in the top-right cell, 0 elsewhere.
     assert [t.get_text() for t in ax.texts] == ["0", "0", "200"] + ["0"] * 9
+
+
+@pytest.mark.parametrize(
+    ("period", "make"), [("holdout", "holdout_count_table"), ("calibration", "calibration_count_table")]
+)
+def test_purchase_count_plot_draws_actual_and_model_bars_with_the_legend_outside(case, period, make):
+    table = getattr(value_counts, make)(case["model"], case["holdout"])
+    ax = on_new_axes(purchase_count_plot, table, period=period)
+    bars = [patch.get_height() for patch in ax.patches]
+    np.testing.assert_allclose(bars[: len(table)], table["actual"])
+    np.testing.assert_allclose(bars[len(table) :], table["expected"])
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == table["purchases"].tolist()
+    assert legend(ax) == ["actual", "model"]
+    # The legend sits right of the axes, clear of the bars.
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    assert ax.get_ylabel() == "customers" and period in ax.get_xlabel() and "actual vs model" in ax.get_title()
+    with pytest.raises(ParameterError, match="'period'"):
+        purchase_count_plot(table, period="later", ax=ax)

@@ -15,6 +15,7 @@ checks)::
                    studies.call_list · studies.value
                    studies.value_basis (value = margin or revenue) · studies.value_risk (which churn risk)
                    studies.value_models (which purchase model, dropout identified) · studies.findings (summaries)
+                   studies.value_counts (customers by number of purchases, actual vs model)
                    studies.text (prose helpers) · studies.registry · studies.periods · studies.request
     domain         grading.schemes · grading.grades · grading.score · grading.concentration · grading.stability
                    grading.validity · grading.policy · grading.payments · grading.b2b
@@ -27,7 +28,8 @@ checks)::
                    churn.alerts                                                              (study 2)
                    value.tiers · value.clv: clv.base · clv.optimiser (maximum likelihood)
                    clv.estimation (the fitter idiom) · clv.hypergeometric · clv.beta_geo
-                   clv.pareto_nbd · clv.gamma_gamma · clv.lifetime_value · clv.simulate      (study 3)
+                   clv.pareto_nbd · clv.purchase_counts (P(X(t) = x)) · clv.gamma_gamma
+                   clv.lifetime_value · clv.simulate                                         (study 3)
                    synthetic.effects · synthetic.generate · synthetic.accounts · synthetic.tables (seeded B2B data)
     engines        engines.select · engines.prepared · engines.embedded (DuckDB) · engines.backends
                    engines.aggregates · engines.returns (returns matched to their purchases)

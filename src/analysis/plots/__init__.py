@@ -14,7 +14,13 @@ from analysis.plots.grading import (
     migration_heatmap,
     pareto_chart,
 )
-from analysis.plots.value import holdout_frequency_plot, quantile_plot, tracking_plot, value_risk_heatmap
+from analysis.plots.value import (
+    holdout_frequency_plot,
+    purchase_count_plot,
+    quantile_plot,
+    tracking_plot,
+    value_risk_heatmap,
+)
 
 __all__ = [
     "calibration_plot",
@@ -26,6 +32,7 @@ __all__ = [
     "lorenz_plot",
     "migration_heatmap",
     "pareto_chart",
+    "purchase_count_plot",
     "quantile_plot",
     "ratio_plot",
     "retention_plot",

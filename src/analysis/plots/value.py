@@ -1,4 +1,4 @@
-"""Figures of study 3: weekly tracking, holdout purchases by frequency, spend quantiles, the value x risk heatmap."""
+"""Figures of study 3: tracking, holdout purchases by frequency, customers by purchase count, spend, value x risk."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from analysis.errors import check_option
 from analysis.plots.common import diagonal, finish_axes, new_axes, nothing_to_show
 
-__all__ = ["holdout_frequency_plot", "quantile_plot", "tracking_plot", "value_risk_heatmap"]
+__all__ = ["holdout_frequency_plot", "purchase_count_plot", "quantile_plot", "tracking_plot", "value_risk_heatmap"]
 
 
 def tracking_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -52,6 +53,34 @@ def holdout_frequency_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
         xlabel="repeat purchases in the calibration period",
         ylabel="mean purchases in the holdout period",
         title="Conditional expectations: holdout purchases by calibration frequency",
+    )
+
+
+def purchase_count_plot(table: pd.DataFrame, *, period: str = "holdout", ax: Axes | None = None) -> Axes:
+    """Customers by number of purchases: actual vs model, side by side bars.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.studies.value_counts.holdout_count_table`
+        (``period="holdout"``) or :func:`analysis.studies.value_counts.calibration_count_table`
+        (``period="calibration"``).
+    period : str
+        Which period the table counts (axis label and title).
+    """
+    counted = check_option("period", period, ("holdout", "calibration"))
+    what = "purchases in the holdout period" if counted == "holdout" else "repeat purchases in the calibration period"
+    ax = new_axes(ax, (8, 4.5))
+    position = np.arange(len(table))
+    ax.bar(position - 0.2, table["actual"], width=0.4, label="actual")
+    ax.bar(position + 0.2, table["expected"], width=0.4, label="model", hatch="//", alpha=0.8)
+    ax.set_xticks(position, table["purchases"])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the bars
+    return finish_axes(
+        ax,
+        xlabel=f"number of {what}",
+        ylabel="customers",
+        title=f"Customers by number of {what}: actual vs model",
     )
 
 

@@ -5,6 +5,10 @@ Two "buy till you die" transaction models, :class:`BetaGeoModel` (BG/NBD) and
 customer makes and when they silently stop buying; the spend model
 :class:`GammaGammaModel` describes how much a customer spends per purchase.
 :func:`customer_lifetime_value` combines one of each.
+Both transaction models also give the distribution of purchase counts,
+``purchase_count_probabilities`` (given each customer's history) and
+``purchase_count_probabilities_population`` (a new customer), from
+:mod:`analysis.value.clv.purchase_counts`.
 
 Input columns
 -------------

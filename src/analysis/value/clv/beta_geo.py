@@ -10,6 +10,7 @@ from scipy import integrate, special
 from analysis.value.clv.base import VANISHING_DROPOUT, Histories
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.hypergeometric import expm1_ratio
+from analysis.value.clv.purchase_counts import bg_count_log_pmf
 
 __all__ = ["BetaGeoModel"]
 
@@ -57,6 +58,7 @@ class BetaGeoModel(TransactionModel):
     """
 
     _names = ("r", "alpha", "a", "b")
+    _count_log_pmf = staticmethod(bg_count_log_pmf)
 
     @staticmethod
     def _start(h: Histories) -> np.ndarray:
@@ -92,6 +94,12 @@ class BetaGeoModel(TransactionModel):
     def _expected_if_alive(params: np.ndarray, h: Histories, t: float) -> np.ndarray:
         r, alpha, a, b = params
         return _bg_expected_alive(r + h.x, alpha + h.T, a, b + h.x, np.full(h.x.size, t), r=r, b0=b)
+
+    @staticmethod
+    def _updated_if_alive(params: np.ndarray, h: Histories) -> tuple[np.ndarray, ...]:
+        """A customer active at ``T`` starts afresh with ``lambda ~ Gamma(r+x, alpha+T)``, ``p ~ Beta(a, b+x)``."""
+        r, alpha, a, b = params
+        return r + h.x, alpha + h.T, np.full(h.x.size, a), b + h.x
 
     @staticmethod
     def _population_expected(params: np.ndarray, t: np.ndarray) -> np.ndarray:

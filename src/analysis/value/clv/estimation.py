@@ -24,6 +24,7 @@ from analysis.value.clv.base import (
     rfm_columns,
 )
 from analysis.value.clv.optimiser import inverse_hessian, maximise
+from analysis.value.clv.purchase_counts import check_counts, count_probabilities
 
 __all__ = ["FittedModel", "TransactionModel"]
 
@@ -213,6 +214,11 @@ class FittedModel:
 class TransactionModel(FittedModel):
     """Fitting and predictions common to the BG/NBD and Pareto/NBD models."""
 
+    #: ``(x, t, *params) -> log P(X(t) = x)`` of a new customer (:mod:`analysis.value.clv.purchase_counts`).
+    _count_log_pmf: Callable[..., np.ndarray]
+    #: ``(params, histories) -> params`` of the process a customer still active at ``T`` starts afresh.
+    _updated_if_alive: Callable[[np.ndarray, Histories], tuple[np.ndarray, ...]]
+
     def _prepare(self, data: pd.DataFrame, who: str) -> tuple[Histories, pd.Index]:
         x, t_x, T = rfm_columns(data, who)
         return grouped_histories(x, t_x, T, deduplicate=self.deduplicate), data.index
@@ -294,3 +300,67 @@ class TransactionModel(FittedModel):
         t = check_times("times", times)
         index = pd.Index(t, name="time")
         return pd.Series(self._population_expected(params, t), index=index, name="expected_purchases")
+
+    def purchase_count_probabilities(
+        self, *, horizon: float, counts: Any, data: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Probability that each customer makes exactly ``x*`` purchases in ``(T, T + horizon]``, given their history.
+
+        ``P(X(T, T+t) = x* | x, t_x, T) = P(alive) P'(X(t) = x*) + 1{x* = 0} (1 -
+        P(alive))``, with ``P'`` the model's population distribution at the
+        parameters updated by the history (see
+        :mod:`analysis.value.clv.purchase_counts`). Summed over all ``x*`` it is
+        1, and ``sum x* P`` is :meth:`expected_purchases`.
+
+        Parameters
+        ----------
+        horizon : float
+            Length of the prediction period, in the data's time unit.
+        counts : array-like of int
+            The numbers of purchases ``x*`` (whole numbers ``>= 0``), e.g. ``range(8)``.
+        data : pandas.DataFrame, optional
+            Customers with ``frequency``, ``recency``, ``T``; default: the fitted data.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer (indexed like ``data``), one column per count
+            (columns named ``purchases``).
+        """
+        params = self._check_fitted()
+        t = check_number("horizon", horizon, low=0.0, strict=False, what="a non-negative finite number")
+        k = check_counts(counts)
+        h, index = self._prepare(self._data(data), f"{type(self).__name__}.purchase_count_probabilities")
+        p_alive = self._p_alive(params, h)
+        updated = self._updated_if_alive(params, h)
+        probs = count_probabilities(self._count_log_pmf, updated, np.full(h.x.size, t), k) * p_alive[:, None]
+        probs[:, k == 0] += (1 - p_alive)[:, None]
+        return pd.DataFrame(probs[h.inverse], index=index, columns=pd.Index(k, name="purchases"))
+
+    def purchase_count_probabilities_population(self, *, times: Any, counts: Any) -> pd.DataFrame:
+        """Probability ``P(X(t) = x)`` that a new customer makes ``x`` repeat purchases within ``t`` of the first.
+
+        Parameters
+        ----------
+        times : float or array-like
+            Non-negative times since the first purchase, in the data's time unit.
+        counts : array-like of int
+            The numbers of repeat purchases ``x`` (whole numbers ``>= 0``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per time (indexed by ``time``), one column per count
+            (columns named ``purchases``); ``sum x P`` is
+            :meth:`expected_purchases_population`.
+
+        References
+        ----------
+        .. [1] Fader, Hardie & Lee (2005), eq. 8 (BG/NBD); Fader & Hardie (2006),
+           http://brucehardie.com/notes/012/ (Pareto/NBD).
+        """
+        params = self._check_fitted()
+        t = check_times("times", times)
+        k = check_counts(counts)
+        probs = count_probabilities(self._count_log_pmf, tuple(params), t, k)
+        return pd.DataFrame(probs, index=pd.Index(t, name="time"), columns=pd.Index(k, name="purchases"))

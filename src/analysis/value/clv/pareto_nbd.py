@@ -10,6 +10,7 @@ from scipy import special
 from analysis.value.clv.base import VANISHING_DROPOUT, Histories
 from analysis.value.clv.estimation import TransactionModel
 from analysis.value.clv.hypergeometric import expm1_ratio, hyp2f1_one
+from analysis.value.clv.purchase_counts import pnbd_count_log_pmf
 
 __all__ = ["ParetoNBDModel"]
 
@@ -58,6 +59,7 @@ class ParetoNBDModel(TransactionModel):
 
     _names = ("r", "alpha", "s", "beta")
     _gradient_available = False
+    _count_log_pmf = staticmethod(pnbd_count_log_pmf)
 
     @staticmethod
     def _start(h: Histories) -> np.ndarray:
@@ -88,6 +90,12 @@ class ParetoNBDModel(TransactionModel):
         r, alpha, s, beta = params
         L = np.log1p(t / (beta + h.T))
         return (r + h.x) * (beta + h.T) / (alpha + h.T) * L * expm1_ratio(-(s - 1) * L)
+
+    @staticmethod
+    def _updated_if_alive(params: np.ndarray, h: Histories) -> tuple[np.ndarray, ...]:
+        """A customer active at ``T`` starts afresh with ``lambda ~ Gamma(r+x, alpha+T)``, ``mu ~ Gamma(s, beta+T)``."""
+        r, alpha, s, beta = params
+        return r + h.x, alpha + h.T, np.full(h.x.size, s), beta + h.T
 
     @staticmethod
     def _population_expected(params: np.ndarray, t: np.ndarray) -> np.ndarray:
