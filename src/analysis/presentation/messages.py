@@ -154,8 +154,13 @@ def translate_text(text: str, language: str) -> str:
             if whole_line is not None:
                 lines.append(prefix + whole_line)
                 continue
-            sentences = _SENTENCE_END.split(body)
-            lines.append(prefix + "".join(_translate_sentence(sentence, language) for sentence in sentences))
+            joined = ""
+            for sentence in _SENTENCE_END.split(body):
+                shown = _translate_sentence(sentence, language)
+                # Chinese sentences follow each other without a space; text left in English keeps its space
+                gap = "" if not joined or re.search(r"[\u3000-\u9fff\uff00-\uffef]$", joined) else " "
+                joined += gap + shown
+            lines.append(prefix + joined)
         paragraphs.append("\n".join(lines))
     return "".join(paragraphs)
 
