@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 
 from analysis.presentation.messages import translate, translate_text
 
-__all__ = ["REPORT_CSS", "arrange_cells", "export_report", "report_css"]
+__all__ = ["arrange_cells", "export_report", "report_css"]
 
 _TEMPLATES = files("analysis") / "reporting" / "templates"
 
@@ -29,9 +29,6 @@ _TEMPLATES = files("analysis") / "reporting" / "templates"
 def report_css() -> str:
     """The reports' page style (``reporting/templates/report.css``)."""
     return (_TEMPLATES / "report.css").read_text(encoding="utf-8")
-
-
-REPORT_CSS = "reporting/templates/report.css"
 
 
 def _tags(cell: nbformat.NotebookNode) -> list[str]:
