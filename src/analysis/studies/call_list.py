@@ -21,6 +21,7 @@ from analysis.churn.models import LogisticModel
 from analysis.engines.rows import date_range
 from analysis.files import publish_for_excel
 from analysis.grading.policy import VALUE_RISK_ACTIONS, tier_ranks
+from analysis.presentation.messages import translate
 from analysis.privacy import pseudonymise
 from analysis.studies.churn import score, study_frame
 from analysis.studies.parameters import ChurnParameters
@@ -76,7 +77,7 @@ def call_list(
         ``rank``, ``customer_id``, (``name``), ``grade``, ``churn_probability``,
         ``risk`` (low/medium/high at 0.3 and 0.6), ``trailing_value``
         (value over the lookback), ``value_at_risk``, ``signals`` (the warning
-        signs that fired, in words), ``action``, ``as_of`` (the date of the
+        signs that fired, in words of ``params.language``), ``action``, ``as_of`` (the date of the
         signals). No outcome: nobody knows it yet.
     """
     transactions = tables["transactions"]
@@ -85,8 +86,10 @@ def call_list(
     signs = [s for s in WARNING_SIGNS if s in scored]
     ranked = alert_list(scored, capacity=params.capacity, columns=["grade", *signs]).alerts
     fired = ranked[signs].to_numpy(dtype=bool)
-    words = np.array([WARNING_SIGNS[s] for s in signs], dtype=object)
-    ranked["signals"] = ["; ".join(words[row]) or "-" for row in fired]
+    # the warning signs in the report's language (the catalogue's labels), so the list reads as the report does
+    words = np.array([translate(WARNING_SIGNS[s], params.language, "label") for s in signs], dtype=object)
+    joiner = "; " if params.language == "en" else "；"
+    ranked["signals"] = [joiner.join(words[row]) or "-" for row in fired]
     ranked["risk"] = risk_bands(ranked["churn_probability"]).astype("str").to_numpy()
     rank = tier_ranks([g for g in ("A", "B", "C") if g in set(scored["grade"].dropna())])
     actions = VALUE_RISK_ACTIONS.set_index(["tier_rank", "risk"])["action"]

@@ -178,8 +178,8 @@ def describe_unmeasured(tables: Mapping[str, pd.DataFrame]) -> str:
     missing = unmeasured_signs(tables)
     if missing.empty:
         return ""
-    listed = "; ".join(f"{row.meaning} (needs {row.needs})" for row in missing.itertuples())
-    return f"Not measured with this data: {listed}. Add the table or column to the source file to measure them."
+    listed = "\n".join(f"- {row.meaning} (needs {row.needs})" for row in missing.itertuples())
+    return f"Not measured with this data (add the table or column to the source file to measure them):\n{listed}"
 
 
 def churn_by_horizon(transactions: pd.DataFrame, params: ChurnParameters) -> pd.DataFrame:
@@ -306,17 +306,18 @@ def describe_signals(table: pd.DataFrame, frame: pd.DataFrame, params: ChurnPara
         "{:.2f}, {:.2f}-{:.2f}).".format(*separation_auc(top["auc"], top["auc_lower_95"], top["auc_upper_95"])),
     ]
     binary = table[table["kind"] == "binary"].dropna(subset=["relative_risk"])
+    flags = []  # one line per flag: each starts with the signal's (lower-case) name, so it is a list item
     for row in binary.itertuples():
         effect = (
             "raises" if row.relative_risk_lower_95 > 1 else "lowers" if row.relative_risk_upper_95 < 1 else "leaves"
         )
-        parts.append(
-            f"{row.signal} ({percent(row.prevalence)} of customers) {effect} the churn rate: "
+        flags.append(
+            f"- {row.signal} ({percent(row.prevalence)} of customers) {effect} the churn rate: "
             f"{percent(row.churn_rate_with)} with it vs {percent(row.churn_rate_without)} without "
             f"(relative risk {row.relative_risk:.2f}, "
             f"{row.relative_risk_lower_95:.2f}-{row.relative_risk_upper_95:.2f})."
         )
-    return " ".join(parts)
+    return " ".join(parts) + ("\n\n" + "\n".join(flags) if flags else "")
 
 
 def describe_survival(curves: pd.DataFrame, test: Any, *, group: str, at: float, unit: str, what: str) -> str:

@@ -96,7 +96,7 @@ def warning_sign_table(signals: pd.DataFrame, frame: pd.DataFrame, tables: Mappi
         elif sign == "industry trouble" and "industry" in frame.columns:
             test = _group_test(frame, "industry")
             verdict = "churn differs by industry" if test < 0.05 else "no clear difference by industry"
-            row.update({"verdict": verdict, "note": f"chi-square test, {p_value_text(test)}; see churn by industry"})
+            row.update({"verdict": verdict, "note": "chi-square test of no difference: see churn by industry"})
         else:
             note = reason if sign != "industry trouble" else "needs customers.industry"
             row.update({"verdict": "not measured", "note": note})
@@ -105,29 +105,32 @@ def warning_sign_table(signals: pd.DataFrame, frame: pd.DataFrame, tables: Mappi
 
 
 def describe_warning_signs(table: pd.DataFrame) -> str:
-    """Sentences: which warning signs raise churn (with relative risks), which show nothing, which are not measured."""
+    """Lists: which warning signs raise churn (with relative risks), which show nothing, which are not measured.
+
+    One Markdown list per verdict, one warning sign a line (so that each line
+    is a whole sentence for the report's message catalogue).
+    """
     raising = table[table["verdict"] == "raises churn"]
     parts = []
     if len(raising):
-        listed = "; ".join(
-            f"{row.warning_sign} ({row.signal}: relative risk {row.relative_risk:.2f}, "
-            f"{row.relative_risk_lower_95:.2f}-{row.relative_risk_upper_95:.2f})"
+        listed = "\n".join(
+            f"- {row.warning_sign}: {row.signal}, relative risk {row.relative_risk:.2f} "
+            f"(95% CI {row.relative_risk_lower_95:.2f}-{row.relative_risk_upper_95:.2f})"
             for row in raising.itertuples()
         )
-        parts.append(f"Of the manuals' warning signs, these raise the churn rate on this data: {listed}.")
+        parts.append(f"Of the manuals' warning signs, these raise the churn rate on this data:\n{listed}")
     else:
         parts.append("None of the manuals' warning signs measured as a flag clearly raises the churn rate here.")
     flat = table.loc[table["verdict"].isin(["no clear effect", "no customer has it", "lowers churn"]), "warning_sign"]
     if len(flat):
-        parts.append(f"No clear rise in churn with: {', '.join(flat)}.")
+        parts.append("No clear rise in churn with:\n" + "\n".join(f"- {sign}" for sign in flat))
     missing = table[table["verdict"] == "not measured"]
     if len(missing):
         parts.append(
-            f"{len(missing)} of {len(table)} signs are not measured: "
-            + "; ".join(f"{row.warning_sign} ({row.note})" for row in missing.itertuples())
-            + "."
+            f"{len(missing)} of {len(table)} signs are not measured:\n"
+            + "\n".join(f"- {row.warning_sign} ({row.note})" for row in missing.itertuples())
         )
-    return " ".join(parts)
+    return "\n\n".join(parts)
 
 
 def survival_by_sign(frame: pd.DataFrame, signals: pd.DataFrame, *, at: float) -> pd.DataFrame:
