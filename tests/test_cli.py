@@ -279,3 +279,13 @@ def test_summarize_scans_a_parquet_folder_in_place_within_a_memory_limit(tmp_pat
     bad_limit = ["summarize", str(folder), "--as-of", "1998-06-30", "--memory-limit", "lots"]
     assert main([*bad_limit, "--out", str(tmp_path / "y.parquet")]) == 2
     assert not (tmp_path / "y.parquet").exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", "two", "-1"])
+def test_bad_jobs_is_a_usage_error_before_writing_anything(tmp_path, capsys, jobs):
+    reports = tmp_path / "r"
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "grading", "--reports", str(reports), "--jobs", jobs])
+    assert stop.value.code == 2  # argparse's usage error, the code of a bad parameter
+    assert not reports.exists()
+    assert "--jobs" in capsys.readouterr().err

@@ -6,6 +6,7 @@ checks)::
 
     command line   cli (argument parsing only) · cli.data_flags (--data, format flags, messages in flag words)
     reporting      reporting.folders (run folders, metrics) · reporting.execute (one study, papermill)
+                   reporting.schedule (studies side by side, progress)
                    reporting.report_html (summary first, appendix last, translated) · reporting.summary_page
                    reporting.run (a run, its manifest) · reporting.exports · reporting.reproduce · reporting.index
     studies        studies.sources · studies.declaration · studies.parameters · studies.dates (from the data)

@@ -127,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-studies", action="store_true", help="only the data profile and summaries")
     _add_later_rows(run)
     _add_engine(run)
+    _add_jobs(run)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="the periodic report: every study at a period's end")
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--reports", default=DEFAULT_REPORTS, help="folder of runs (default: reports/ here)")
     report.set_defaults(drop_later_rows=True)  # a period's report uses the data up to its end: later rows are left out
     _add_engine(report)
+    _add_jobs(report)
     report.set_defaults(handler=_report)
 
     again = commands.add_parser("reproduce", help="re-run a recorded run and compare its metrics")
@@ -291,6 +293,23 @@ def _study_parameters(args: argparse.Namespace, *, resolve: bool = True) -> dict
     )
 
 
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_whole_number,
+        default=None,
+        help="studies executed at once, each in its own kernel (default: one per core; 1: one after the other)",
+    )
+
+
+def _whole_number(text: str) -> int:
+    """``--jobs``: a whole number, 1 or more (argparse reports anything else as a usage error)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen studies (default: all, with their default parameters) into a new run folder."""
     parameters = _study_parameters(args)
@@ -301,6 +320,7 @@ def _run(args: argparse.Namespace) -> int:
         command=_recorded(args),
         engine=args.engine or "duckdb",
         run_studies=not args.no_studies,
+        jobs=args.jobs,
     )
     for label, facts in result.manifest["data"].items():
         if args.verbose:  # the profile is in the run folder (data/) and in each report's appendix
@@ -377,6 +397,7 @@ def _report_period(period: str, parameters: dict[str, dict[str, Any]], args: arg
         name=period,
         command=_recorded(args) | {"period": period},
         engine=args.engine or "duckdb",
+        jobs=args.jobs,
     )
     print(f"{period}: run written to {result.folder}")
     _print_studies(result)

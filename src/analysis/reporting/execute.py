@@ -186,13 +186,17 @@ def data_label(source: str) -> str:
     return re.sub(r"[^\w-]+", "_", stem).strip("_") or "data"
 
 
-def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+def run_study(
+    study: str, folder: Path, parameters: Mapping[str, Any], *, progress_bar: bool | dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Execute one study notebook with papermill into ``folder``; export HTML without code.
 
     The notebook runs with ``folder`` as its working directory; its
     parameters are checked once more to reach it as plain literals
     (:func:`analysis.parameters.check_injected_source`). A failing notebook
-    is kept (partially executed) and reported, never raised.
+    is kept (partially executed) and reported, never raised. ``progress_bar``
+    is papermill's (``True``, ``False`` or tqdm options); default: a bar when
+    standard error is a terminal.
     """
     import papermill
     from papermill.translators import translate_parameters
@@ -226,7 +230,8 @@ def run_study(study: str, folder: Path, parameters: Mapping[str, Any]) -> dict[s
             parameters=given,
             kernel_name="python3",
             cwd=str(folder),
-            progress_bar=sys.stderr.isatty(),  # a progress bar for a person at a terminal, none in logs
+            # a progress bar for a person at a terminal, none in logs
+            progress_bar=sys.stderr.isatty() if progress_bar is None else progress_bar,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on the terminal
         )
         outcome["status"] = "ok"

@@ -31,6 +31,7 @@ from analysis.reporting.execute import (
 )
 from analysis.reporting.exports import write_customer_table
 from analysis.reporting.folders import atomic_run_folder
+from analysis.reporting.schedule import run_studies as run_all
 from analysis.reporting.summary_page import write_summary_page
 
 __all__ = ["RunResult", "execute_run"]
@@ -61,6 +62,7 @@ def execute_run(
     command: Mapping[str, Any] | None = None,
     engine: str = "duckdb",
     run_studies: bool = True,
+    jobs: int | None = None,
 ) -> RunResult:
     """Run studies with resolved parameters into a new run folder.
 
@@ -90,6 +92,9 @@ def execute_run(
     run_studies : bool
         ``False``: everything is checked, but only the data profiles and
         summaries are written (no notebook runs).
+    jobs : int, optional
+        Studies executed at once, each in its own kernel (default: one per
+        core, :func:`analysis.reporting.schedule.default_jobs`).
 
     Returns
     -------
@@ -119,16 +124,19 @@ def execute_run(
             for suffix, table in tables.items():
                 write_table(run.staging / "data" / f"{label}_{suffix}", table)
         write_json(run.staging / "metrics.json", {"data": {label: facts for label, (facts, _) in data.items()}})
+        executed = (
+            run_all({study: plan.values for study, plan in runnable.items()}, run.staging, run_study, jobs=jobs)
+            if run_studies
+            else {}
+        )
         studies: dict[str, Any] = {}
         for study, plan in planned.items():
             if plan.problem is not None:
                 studies[study] = {"status": "skipped", "error": str(plan.problem), "parameters": plan.values}
-                continue
-            if not run_studies:
-                continue
-            studies[study] = run_study(study, run.staging, plan.values)
-            studies[study]["dated_parameters"] = _recordable(plan.dated)
-            studies[study]["chosen"] = plan.chosen.to_dict("records")
+            elif study in executed:
+                studies[study] = executed[study]
+                studies[study]["dated_parameters"] = _recordable(plan.dated)
+                studies[study]["chosen"] = plan.chosen.to_dict("records")
         joined = write_customer_table(run.staging)
         manifest = _manifest(command or {}, parameters, started, engine=engine)
         manifest["exports"] = [str(p.relative_to(run.staging)) for p in joined]

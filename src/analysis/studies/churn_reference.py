@@ -62,7 +62,7 @@ def describe_planted(planted: pd.DataFrame) -> str:
     )
 
 
-#: The reference sections' introductions, shown when they run.
+#: The reference sections' introductions (and of their models), shown when they run.
 REFERENCE_SECTIONS = {
     "subscriptions": (
         "The shipped IBM Telco data: contract, tenure, payment method, charges and services of 7,043 subscribers, "
@@ -74,6 +74,34 @@ REFERENCE_SECTIONS = {
         "with known odds ratios for late payments (2 or more late invoices in a quarter), a complaint in the last "
         "quarter, a contact gap over 30 days and a frequency drop. The same pipeline recomputes the signals from "
         "the raw tables and fits the logistic model."
+    ),
+    "retention": (
+        "**Retention by contract: the shifted-beta-geometric model.** Fader and Hardie's (2007) sBG model for "
+        "contracts: each subscriber has a constant probability of leaving at each renewal, and that "
+        "probability varies across subscribers (a Beta distribution with parameters alpha and beta). "
+        "Retention therefore *rises* with tenure: the likeliest leavers leave first. It is fitted by maximum "
+        "likelihood to each contract type's tenures (right-censored for customers still there), beside the "
+        "Kaplan-Meier curves above. Intervals are delta-method 95% intervals from the fit's covariance.\n\n"
+        "**Periods are months for every contract type**: tenure is in months, so the model's churn "
+        "probability is monthly. For month-to-month customers that is their renewal period; for one- and "
+        "two-year contracts it smooths churn the contract concentrates at its ends into a monthly rate, so "
+        "their lifetimes are in months, not renewals. `contract` is the contract at the snapshot, not at "
+        "sign-up. A fit that is not identified, or whose best sBG has no spread in churn probabilities (one "
+        "churn probability for all, e.g. when churn accelerates with tenure, which the sBG cannot show), says "
+        "so and is not used."
+    ),
+    "cox": (
+        "A Cox proportional-hazards model with tenure as time: hazard ratios with 95% intervals, and a "
+        "proportional-hazards check per covariate (Grambsch-Therneau test on scaled Schoenfeld residuals)."
+    ),
+    "classifier": (
+        "A **multivariable classifier**: a logistic model on all 19 Telco attributes (categories one-hot "
+        "against the reference level shown in the table, tenure in years, charges per \\$10 and per \\$1,000), "
+        "fitted on a stratified 70% of the subscribers (seed `random_seed`) and scored on the other 30%, "
+        'which enter no fit. Columns that duplicate others exactly (an add-on\'s "No internet service" is the '
+        "customers without internet) are left out and named; terms with a variance inflation above 10 are "
+        "nearly combinations of others and have wide intervals. Five-fold stratified cross-validation on the "
+        "70% shows how much the AUC moves from one sample to the next."
     ),
 }
 
